@@ -1,0 +1,59 @@
+"""The object every command receives: output, verbosity, colour, exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+# Exit codes: the Nagios convention SREs already alert on, plus two of ours.
+EXIT_OK = 0
+EXIT_WARNING = 1
+EXIT_CRITICAL = 2
+EXIT_UNKNOWN = 3
+EXIT_RUN_FAILED = 4
+EXIT_USAGE = 64
+
+STATUS_EXIT = {"ok": EXIT_OK, "warning": EXIT_WARNING, "critical": EXIT_CRITICAL, "unknown": EXIT_UNKNOWN}
+STATUS_COLOUR = {"ok": "green", "warning": "yellow", "critical": "red", "unknown": "magenta"}
+
+
+class App:
+    def __init__(self, verbosity: int = 0, colour: bool | None = None, quiet: bool = False):
+        self.verbosity = verbosity
+        self.quiet = quiet
+        if colour is None:
+            colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and not os.environ.get("CI")
+        self.colour = colour
+
+    def style(self, text: str, **kwargs) -> str:
+        return click.style(text, **kwargs) if self.colour else text
+
+    def status(self, status: str) -> str:
+        return self.style(status.upper(), fg=STATUS_COLOUR.get(status), bold=True)
+
+    def display(self, text: str = "", err: bool = False) -> None:
+        click.echo(text, err=err)
+
+    def display_info(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text, err=True)
+
+    def display_debug(self, text: str, level: int = 1) -> None:
+        if self.verbosity >= level:
+            click.echo(self.style(text, dim=True), err=True)
+
+    def display_warning(self, text: str) -> None:
+        click.echo(self.style(f"warning: {text}", fg="yellow"), err=True)
+
+    def display_error(self, text: str) -> None:
+        click.echo(self.style(f"error: {text}", fg="red", bold=True), err=True)
+
+    def display_success(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(self.style(text, fg="green"), err=True)
+
+    def abort(self, text: str, code: int = EXIT_RUN_FAILED):
+        self.display_error(text)
+        raise SystemExit(code)

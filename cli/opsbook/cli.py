@@ -1,0 +1,67 @@
+"""`opsbook`: run operations runbooks (Ansible playbooks of opsbook.runbooks) and the local lab."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from opsbook import __version__
+from opsbook.app import EXIT_USAGE, App
+from opsbook.commands import lab, list_cmd, run
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="opsbook")
+@click.option("-v", "--verbose", count=True, envvar="OPSBOOK_VERBOSE", help="More detail (-vv: Ansible's own).")
+@click.option("-q", "--quiet", is_flag=True, envvar="OPSBOOK_QUIET", help="Only the report and errors.")
+@click.option(
+    "--color/--no-color",
+    "colour",
+    default=None,
+    envvar="OPSBOOK_COLOR",
+    help="Colour output (default: on for a terminal, off with NO_COLOR or in CI).",
+)
+@click.pass_context
+def opsbook(ctx: click.Context, verbose: int, quiet: bool, colour: bool | None) -> None:
+    """Operations runbooks as tested automation.
+
+    \b
+    Diagnose -> evaluate against thresholds -> remediate (opt-in) -> verify -> report.
+    Every scenario is a playbook of the opsbook.runbooks Ansible collection, run
+    against an inventory; the local lab (`opsbook lab up`) is the default target.
+
+    \b
+    Examples:
+      opsbook lab up                          start PostgreSQL, Redis and Kafka locally
+      opsbook list                            scenarios and the runbook sections they automate
+      opsbook run health-check                read-only check of everything in the lab
+      opsbook run health-check -i prod/ --json
+      opsbook run postgres-connection-pool -i prod/ --check --remediate
+
+    \b
+    Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error.
+    """
+    ctx.obj = App(verbosity=verbose, colour=colour, quiet=quiet)
+
+
+opsbook.add_command(list_cmd.list_scenarios)
+opsbook.add_command(run.run)
+opsbook.add_command(lab.lab)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        rv = opsbook.main(args=argv, prog_name="opsbook", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code if exc.exit_code not in (0, 1, 2) else EXIT_USAGE)
+    sys.exit(rv or 0)

@@ -1,0 +1,1 @@
+"""One module per `opsbook` subcommand, registered explicitly in opsbook.cli."""

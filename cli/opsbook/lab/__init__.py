@@ -1,0 +1,1 @@
+"""The local lab: real services on loopback for demos, tests and drills."""

@@ -1,0 +1,96 @@
+"""Redis from Debian's package; an ACL user with a password beside the default user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common
+
+from .base import LabError, Service, port_open, read_pid, require_tool, terminate, wait_for, write_atomic
+
+INSTALL = "apt-get install -y redis-server"
+
+
+class Redis(Service):
+    name = "redis"
+    port = 16379
+    user = "opsbook"
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.port = int(os.environ.get("OPSBOOK_LAB_REDIS_PORT", self.port))
+        self.conf = self.dir / "redis.conf"
+        self.pidfile = self.dir / "redis.pid"
+        self.data = self.dir / "data"
+
+    def check_tools(self) -> None:
+        self.server = require_tool("redis-server", INSTALL, ("/usr/bin/redis-server",))
+        self.cli = require_tool("redis-cli", INSTALL, ("/usr/bin/redis-cli",))
+
+    def prepare(self) -> None:
+        self.data.mkdir(parents=True, exist_ok=True)
+        password = self.ctx.secret("redis").read_text().strip()
+        write_atomic(
+            self.conf,
+            "# opsbook lab\n"
+            f"bind {self.ctx.host}\n"
+            f"port {self.port}\n"
+            "daemonize yes\n"
+            f"pidfile {self.pidfile}\n"
+            f"logfile {self.dir / 'redis.log'}\n"
+            f"dir {self.data}\n"
+            "save 900 1\n"
+            "appendonly no\n"
+            "latency-monitor-threshold 100\n"
+            "user default on nopass ~* &* +@all\n"
+            f"user {self.user} on >{password} ~* &* +@all\n",
+            mode=0o600,
+        )
+
+    def start(self) -> None:
+        self.ctx.log(f"redis: starting on {self.ctx.host}:{self.port}")
+        result = subprocess.run([self.server, str(self.conf)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise LabError(f"redis-server did not start: {result.stderr.strip() or result.stdout.strip()}")
+        wait_for(lambda: port_open(self.ctx.host, self.port), 20, f"Redis on port {self.port}")
+
+    def stop(self) -> None:
+        pid = read_pid(self.pidfile)
+        if pid:
+            terminate(pid)
+
+    def running(self) -> bool:
+        return read_pid(self.pidfile) is not None
+
+    def connection_params(self) -> dict:
+        return {
+            "host": self.ctx.host,
+            "port": self.port,
+            "db": 0,
+            "username": self.user,
+            "password": self.ctx.secret("redis").read_text().strip(),
+            "connect_timeout": 3.0,
+            "socket_timeout": 5.0,
+        }
+
+    def probe(self) -> str:
+        client = redis_common.connect(self.connection_params())
+        try:
+            version = client.info("server")["redis_version"]
+        finally:
+            client.close()
+        return f"Redis {version}"
+
+    def describe(self) -> dict:
+        return {
+            "host": self.ctx.host,
+            "port": self.port,
+            "db": 0,
+            "user": self.user,
+            "password_file": str(self.ctx.secret("redis")),
+            "url": f"redis://{self.user}@{self.ctx.host}:{self.port}/0",
+            "data_dir": str(self.data),
+            "config": str(self.conf),
+            "tools": {"redis-cli": self.cli, "redis-server": self.server},
+        }

@@ -1,0 +1,184 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opsbook contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The findings vocabulary shared by modules, filters, roles and the CLI.
+
+A finding is a plain dict::
+
+    {check, status, value, threshold, unit, message, target}
+
+``status`` is one of ``ok``, ``warning``, ``critical``, ``unknown``.  Severity
+orders them ``ok < unknown < warning < critical``: an unknown result is worse
+than a healthy one (we could not tell) but better than a confirmed problem.
+
+A remediation action is recorded as ``{action, target, changed, dry_run, detail}``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+OK = "ok"
+WARNING = "warning"
+CRITICAL = "critical"
+UNKNOWN = "unknown"
+
+STATUSES = (OK, UNKNOWN, WARNING, CRITICAL)
+_SEVERITY = dict((name, rank) for rank, name in enumerate(STATUSES))
+
+ABOVE = "above"
+BELOW = "below"
+DIRECTIONS = (ABOVE, BELOW)
+
+FINDING_KEYS = ("check", "status", "value", "threshold", "unit", "message", "target")
+ACTION_KEYS = ("action", "target", "changed", "dry_run", "detail")
+
+
+class FindingError(ValueError):
+    """Raised for malformed thresholds or statuses (bad input, not a bad service)."""
+
+
+def severity(status):
+    """Rank of a status: ok 0, unknown 1, warning 2, critical 3."""
+    try:
+        return _SEVERITY[status]
+    except KeyError:
+        raise FindingError("unknown status %r: expected one of %s" % (status, ", ".join(STATUSES)))
+
+
+def worst(statuses, default=OK):
+    """The most severe of an iterable of statuses (``default`` when empty)."""
+    result = default
+    for status in statuses:
+        if severity(status) > severity(result):
+            result = status
+    return result
+
+
+def overall(findings, default=OK):
+    """The most severe status among findings."""
+    return worst((f["status"] for f in findings), default=default)
+
+
+def make_finding(check, status, message, value=None, threshold=None, unit=None, target=None):
+    """Build a finding dict with every key present."""
+    severity(status)
+    return {
+        "check": check,
+        "status": status,
+        "value": value,
+        "threshold": threshold,
+        "unit": unit,
+        "message": message,
+        "target": target,
+    }
+
+
+def make_action(action, target, changed, dry_run, detail=None):
+    """Build a remediation action record."""
+    return {
+        "action": action,
+        "target": target,
+        "changed": bool(changed),
+        "dry_run": bool(dry_run),
+        "detail": detail,
+    }
+
+
+def _number(value, what):
+    if isinstance(value, bool):
+        raise FindingError("%s must be a number, got a boolean" % what)
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise FindingError("%s must be a number, got %r" % (what, value))
+
+
+def evaluate(value, warn=None, crit=None, direction=ABOVE):
+    """Status of ``value`` against thresholds.
+
+    ``direction='above'`` means a larger value is worse (lag, latency): the status
+    is critical when ``value >= crit``, warning when ``value >= warn``.
+    ``direction='below'`` means a smaller value is worse (hit rate, free space):
+    critical when ``value <= crit``, warning when ``value <= warn``.
+    A missing value (None) is ``unknown``.  Either threshold may be omitted.
+    """
+    if direction not in DIRECTIONS:
+        raise FindingError("direction must be one of %s, got %r" % (", ".join(DIRECTIONS), direction))
+    if value is None:
+        return UNKNOWN
+    value = _number(value, "value")
+    warn = None if warn is None else _number(warn, "warn threshold")
+    crit = None if crit is None else _number(crit, "crit threshold")
+    if warn is not None and crit is not None:
+        if direction == ABOVE and warn > crit:
+            raise FindingError("warn threshold %s is above crit threshold %s for direction 'above'" % (warn, crit))
+        if direction == BELOW and warn < crit:
+            raise FindingError("warn threshold %s is below crit threshold %s for direction 'below'" % (warn, crit))
+    if direction == ABOVE:
+        if crit is not None and value >= crit:
+            return CRITICAL
+        if warn is not None and value >= warn:
+            return WARNING
+        return OK
+    if crit is not None and value <= crit:
+        return CRITICAL
+    if warn is not None and value <= warn:
+        return WARNING
+    return OK
+
+
+def _fmt(number):
+    if isinstance(number, float):
+        return ("%.2f" % number).rstrip("0").rstrip(".")
+    return str(number)
+
+
+def threshold_finding(check, value, warn=None, crit=None, direction=ABOVE, unit=None, target=None, label=None):
+    """Evaluate ``value`` and build a finding whose message explains the verdict."""
+    status = evaluate(value, warn, crit, direction)
+    label = label or check
+    unit_txt = (" %s" % unit) if unit and unit != "%" else (unit or "")
+    if status == UNKNOWN:
+        message = "%s could not be measured" % label
+    else:
+        shown = "%s%s" % (_fmt(value), unit_txt)
+        limit = crit if status == CRITICAL else warn
+        if status == OK:
+            bound = warn if warn is not None else crit
+            if bound is None:
+                message = "%s is %s" % (label, shown)
+            else:
+                rel = "below" if direction == ABOVE else "above"
+                message = "%s is %s (%s the %s%s limit)" % (label, shown, rel, _fmt(bound), unit_txt)
+        else:
+            rel = "at or above" if direction == ABOVE else "at or below"
+            message = "%s is %s, %s the %s threshold of %s%s" % (label, shown, rel, status, _fmt(limit), unit_txt)
+    threshold = {"warn": warn, "crit": crit, "direction": direction}
+    return make_finding(check, status, message, value=value, threshold=threshold, unit=unit, target=target)
+
+
+def unreachable_finding(check, target, error, status=CRITICAL):
+    """A finding for a service that could not be reached (never a traceback)."""
+    return make_finding(check, status, "%s is unreachable: %s" % (target, error), target=target)
+
+
+def validate_finding(finding):
+    """Raise FindingError unless ``finding`` has the vocabulary's shape."""
+    if not isinstance(finding, dict):
+        raise FindingError("a finding must be a dict, got %s" % type(finding).__name__)
+    missing = [k for k in FINDING_KEYS if k not in finding]
+    if missing:
+        raise FindingError("finding is missing %s" % ", ".join(missing))
+    severity(finding["status"])
+    return finding
+
+
+def summarize(findings):
+    """Counts per status plus the overall status."""
+    counts = dict((s, 0) for s in STATUSES)
+    for finding in findings:
+        counts[finding["status"]] += 1
+    return {"status": overall(findings), "counts": counts, "total": len(findings)}
