@@ -28,7 +28,7 @@ options:
       - name: OPSBOOK_LAB_DIR
     default: /var/tmp/opsbook-lab-<uid>
 author:
-  - opsbook contributors
+  - opsbook contributors (@opsbook)
 """
 
 EXAMPLES = r"""

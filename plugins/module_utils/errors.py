@@ -44,7 +44,8 @@ class ServiceError(OpsbookError):
 _SECRET_PATTERNS = [
     re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I),
     re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),
-    re.compile(r"((?:sasl\.password|ssl\.key\.password|requirepass|AUTH)\s*[=:]?\s*)(\S+)", re.I),
+    re.compile(r"(\b(?:sasl\.password|ssl\.key\.password|requirepass)\s*[=:]?\s*)(\S+)", re.I),
+    re.compile(r"(\bAUTH\s+)(\S+)"),
 ]
 
 
@@ -59,4 +60,5 @@ def scrub(text, secrets=()):
     text = _SECRET_PATTERNS[0].sub(r"\1********", text)
     text = _SECRET_PATTERNS[1].sub(r"\1********\3", text)
     text = _SECRET_PATTERNS[2].sub(r"\1********", text)
+    text = _SECRET_PATTERNS[3].sub(r"\1********", text)
     return text

@@ -37,7 +37,7 @@ seealso:
   - module: opsbook.runbooks.pg_health
   - module: opsbook.runbooks.redis_health
 author:
-  - opsbook contributors
+  - opsbook contributors (@opsbook)
 """
 
 EXAMPLES = r"""

@@ -44,7 +44,7 @@ seealso:
   - module: opsbook.runbooks.redis_health
   - module: opsbook.runbooks.kafka_cluster_info
 author:
-  - opsbook contributors
+  - opsbook contributors (@opsbook)
 """
 
 EXAMPLES = r"""

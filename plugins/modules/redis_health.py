@@ -46,7 +46,7 @@ seealso:
   - module: opsbook.runbooks.pg_health
   - module: opsbook.runbooks.kafka_cluster_info
 author:
-  - opsbook contributors
+  - opsbook contributors (@opsbook)
 """
 
 EXAMPLES = r"""

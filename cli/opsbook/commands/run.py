@@ -75,9 +75,10 @@ def resolve_inventory(value: str | None) -> Path:
               help="Keep ansible-runner's artifacts (events, stdout) here; secrets are censored.")
 @click.option("--timeout", type=click.IntRange(min=1), default=3600, show_default=True,
               help="Seconds the whole run may take.")
+@click.option("-v", "--verbose", count=True, help="More detail (-vv and up: Ansible's own verbosity).")
 @click.pass_obj
 def run(app, scenario, inventories, limit, check, remediate, extra_vars, as_json, report_file,
-        artifacts_dir, timeout):
+        artifacts_dir, timeout, verbose):
     """Run SCENARIO (see `opsbook list`) against an inventory and print its findings.
 
     \b
@@ -92,6 +93,8 @@ def run(app, scenario, inventories, limit, check, remediate, extra_vars, as_json
     """
     from opsbook.catalog import load_catalog
     from opsbook.report import render
+
+    app.verbosity += verbose
     from opsbook.runner import run_playbook
 
     catalog = load_catalog()

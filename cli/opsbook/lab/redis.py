@@ -25,8 +25,8 @@ class Redis(Service):
         self.data = self.dir / "data"
 
     def check_tools(self) -> None:
-        self.server = require_tool("redis-server", INSTALL, ("/usr/bin/redis-server",))
-        self.cli = require_tool("redis-cli", INSTALL, ("/usr/bin/redis-cli",))
+        self.server = require_tool("redis-server", INSTALL)
+        self.cli = require_tool("redis-cli", INSTALL)
 
     def prepare(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,35 @@
+# The two set-up commands of the README:
+#   make demo   install, start the local lab, run the health-check scenario against it
+#   make test   install, start the lab, run the whole test suite (pytest, ansible-test sanity, ansible-lint)
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bootstrap lab pytest sanity lint build clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+lab: bootstrap
+	$(BIN)/opsbook lab up
+
+demo: lab
+	$(BIN)/opsbook run health-check -i inventories/lab
+
+test: lab
+	$(BIN)/pytest tests
+	@$(MAKE) --no-print-directory sanity lint
+
+pytest: lab
+	$(BIN)/pytest tests
+
+sanity: bootstrap
+	@scripts/sanity.sh
+
+lint: bootstrap
+	cd $(CURDIR) && PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production
+
+build: bootstrap
+	$(BIN)/ansible-galaxy collection build --force --output-path dist .
+
+clean:
+	rm -rf dist tests/output .pytest_cache

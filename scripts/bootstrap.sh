@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Install everything opsbook needs on a fresh Debian 12 machine (idempotent):
+# Debian packages for the lab, a Python venv with opsbook installed (editable) and
+# its test/lint tools, and ansible-test's offline pip bootstrap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${OPSBOOK_VENV:-.venv}
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
+t0=$(date +%s)
+
+# --- Debian packages --------------------------------------------------------------
+need=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+ls /usr/share/postgresql/*/extension/pg_stat_statements.control >/dev/null 2>&1 || need+=(postgresql-contrib)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v java >/dev/null || need+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || need+=(maven)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"
+    exit 1
+  fi
+  log "installing Debian packages: ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# Debian starts its own clusters/servers on install; the lab runs its own on other ports.
+if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; then
+  pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1, $2}' | while read -r v c; do pg_ctlcluster "$v" "$c" stop || true; done
+fi
+
+# --- Python -------------------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV with $($PYTHON --version)"
+  "$PYTHON" -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint" 2>/dev/null \
+   || [ pyproject.toml -nt "$VENV/.opsbook-installed" ]; then
+  log "installing opsbook (editable) with test and lint extras"
+  "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
+  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint]'
+  touch "$VENV/.opsbook-installed"
+fi
+
+# --- ansible-test's pip bootstrap, offline (it would fetch get-pip from a host we cannot reach) --
+cache="$HOME/.ansible/test/cache"
+if [ ! -f "$cache/get_pip_24_2.py" ]; then
+  mkdir -p "$cache"
+  "$VENV/bin/pip" download -q --disable-pip-version-check pip==24.2 --no-deps -d "$cache"
+  cat > "$cache/get_pip_24_2.py" <<'PY'
+"""Offline stand-in for get-pip: install the pip wheel cached beside this file."""
+import glob
+import os
+import sys
+
+wheel = glob.glob(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pip-24.2-*.whl"))[0]
+sys.path.insert(0, wheel)
+from pip._internal.cli.main import main  # noqa: E402
+
+args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
+sys.exit(main(["install", "--upgrade", "--force-reinstall", wheel] + [a for a in args if not a.startswith("pip")]))
+PY
+fi
+log "ready in $(( $(date +%s) - t0 ))s: $VENV/bin/opsbook"

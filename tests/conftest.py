@@ -1,0 +1,59 @@
+"""Shared fixtures: the local lab's real services, and helpers to run modules and the CLI.
+
+Integration tests talk to the lab started by `opsbook lab up` (the session fixture
+starts it when it is not running: idempotent). They never stop the shared lab's
+services; drills that need a dead endpoint use a closed port instead.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import lab_state
+
+
+def pytest_collection_modifyitems(session, config, items):
+    # pytest's exit 5 ("no tests ran") must never be mistaken for a pass.
+    if not items and not config.option.collectonly:
+        raise pytest.UsageError("no tests were collected: check the test paths and -k/-m expressions")
+
+
+@pytest.fixture(scope="session")
+def lab():
+    """The running lab's state (services with endpoints and passwords)."""
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up()
+    return lab_state()
+
+
+@pytest.fixture(scope="session")
+def pg_params(lab):
+    svc = lab["services"]["postgres"]
+    return {
+        "host": svc["host"],
+        "port": svc["port"],
+        "user": svc["user"],
+        "password": svc["password"],
+        "database": svc["database"],
+        "sslmode": "disable",
+        "connect_timeout": 3,
+    }
+
+
+@pytest.fixture(scope="session")
+def redis_params(lab):
+    svc = lab["services"]["redis"]
+    return {
+        "host": svc["host"],
+        "port": svc["port"],
+        "username": svc["user"],
+        "password": svc["password"],
+        "connect_timeout": 3.0,
+    }
+
+
+@pytest.fixture(scope="session")
+def kafka_params(lab):
+    svc = lab["services"]["kafka"]
+    return {"bootstrap_servers": svc["bootstrap_servers"], "request_timeout": 5.0}

@@ -1,0 +1,66 @@
+"""Helpers for tests: run a module as Ansible would, run the CLI, find free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+
+REPO = Path(__file__).resolve().parents[1]
+OPSBOOK = str(Path(sys.executable).with_name("opsbook"))
+
+
+def lab_state() -> dict:
+    return read_state(with_secrets=True)
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_module(name: str, args: dict, check_mode: bool = False, timeout: float = 120) -> dict:
+    """Run opsbook.runbooks.<name> the way Ansible does (args file, JSON on stdout).
+
+    Returns the module's result dict; ``failed`` is set when it called fail_json.
+    """
+    module_args = dict(args, _ansible_check_mode=check_mode, _ansible_no_log=False)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"ANSIBLE_MODULE_ARGS": module_args}, handle)
+        path = handle.name
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", f"ansible_collections.opsbook.runbooks.plugins.modules.{name}", path],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    finally:
+        os.unlink(path)
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(f"module {name} printed no JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    result.setdefault("rc", proc.returncode)
+    result["_stderr"] = proc.stderr
+    return result
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `opsbook` command; return the completed process (text)."""
+    return subprocess.run(
+        [OPSBOOK, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, **(env or {}), NO_COLOR="1"),
+        cwd=cwd or tempfile.gettempdir(),
+    )

@@ -1,0 +1,70 @@
+"""`opsbook run health-check` end to end against the lab, through ansible-runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.helpers import run_cli
+
+
+def test_health_check_all_ok(lab):
+    proc = run_cli("run", "health-check", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["schema"] == "opsbook.report/v1"
+    assert report["status"] == "ok"
+    checks = {f["check"]: f["status"] for f in report["findings"]}
+    for check in ("postgres_reachable", "redis_reachable", "kafka_reachable"):
+        assert checks[check] == "ok"
+    assert report["run"]["failed"] is False
+
+
+def test_health_check_table_and_progress(lab):
+    proc = run_cli("run", "health-check", "-i", "lab")
+    assert proc.returncode == 0, proc.stderr
+    assert "Check PostgreSQL" in proc.stderr  # progress streamed to stderr
+    assert proc.stdout.splitlines()[0] == "opsbook health-check"
+    assert "overall: OK" in proc.stdout
+
+
+@pytest.fixture
+def redis_stopped(lab):
+    port = lab["services"]["redis"]["port"]
+    subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], capture_output=True)
+    try:
+        yield port
+    finally:
+        restart = run_cli("lab", "up", "-s", "redis")
+        assert restart.returncode == 0, restart.stderr
+
+
+def test_health_check_redis_down_is_critical_without_traceback(redis_stopped):
+    proc = run_cli("run", "health-check")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    critical = [line for line in proc.stdout.splitlines() if line.startswith("CRITICAL")]
+    assert len(critical) == 1 and "redis_reachable" in critical[0]
+    assert "Connection refused" in proc.stdout
+    assert "overall: CRITICAL" in proc.stdout
+
+
+def test_secrets_never_reach_artifacts_or_report(lab, tmp_path):
+    artifacts = tmp_path / "artifacts"
+    report = tmp_path / "report.json"
+    proc = run_cli("run", "health-check", "--artifacts-dir", str(artifacts), "--report", str(report), "-vv")
+    assert proc.returncode == 0, proc.stderr
+    assert any(artifacts.rglob("*.json")), "runner wrote no events"
+    secrets = [lab["services"][s]["password"] for s in ("postgres", "redis")]
+    texts = [p.read_text(errors="replace") for p in artifacts.rglob("*") if p.is_file()]
+    texts += [report.read_text(), proc.stdout, proc.stderr]
+    for secret in secrets:
+        assert all(secret not in text for text in texts)
+
+
+def test_check_mode_runs_read_only_scenario(lab):
+    proc = run_cli("run", "health-check", "--check", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["check"] is True
