@@ -57,3 +57,34 @@ def redis_params(lab):
 def kafka_params(lab):
     svc = lab["services"]["kafka"]
     return {"bootstrap_servers": svc["bootstrap_servers"], "request_timeout": 5.0}
+
+
+@pytest.fixture(scope="session")
+def k8s_lab(lab):
+    """The lab's Kubernetes (started if needed): kubeconfig path, server URL, API client.
+
+    A real control plane built from k8s.io/kubernetes with a KWOK node: pods turn Running/Ready
+    but no container runs. Create your objects in a namespace of your own and delete it.
+    """
+    from opsbook.lab.core import Lab
+    from opsbook.lab.profiles import api_client_for
+
+    Lab(log=lambda *_: None).up(extra=("kubernetes",))
+    svc = lab_state()["services"]["kubernetes"]
+    return {"kubeconfig": svc["kubeconfig"], "server": svc["server"], "node": svc["node"],
+            "api_client": api_client_for(svc["kubeconfig"])}
+
+
+@pytest.fixture(scope="session")
+def docker_lab(lab):
+    """The lab's Docker engine (started if needed): DOCKER_HOST, image, compose project.
+
+    ``env`` is os.environ plus DOCKER_HOST, for subprocess calls of docker / docker-compose.
+    """
+    import os
+
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(extra=("docker",))
+    svc = lab_state()["services"]["docker"]
+    return dict(svc, env=dict(os.environ, DOCKER_HOST=svc["docker_host"]))

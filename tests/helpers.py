@@ -64,3 +64,17 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: str 
         env=dict(os.environ, **(env or {}), NO_COLOR="1"),
         cwd=cwd or tempfile.gettempdir(),
     )
+
+
+def poll(predicate, timeout: float = 60, interval: float = 0.25):
+    """The first truthy value of ``predicate()`` within ``timeout`` seconds, else AssertionError."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value {value!r}")
