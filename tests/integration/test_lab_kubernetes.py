@@ -147,3 +147,28 @@ def test_techbra_profile_deployments_are_ready(k8s_lab, lab):
     with pg.connection({"host": svc["host"], "port": svc["port"], "user": svc["user"], "password": svc["password"],
                         "database": "ecommerce_db", "sslmode": "disable", "connect_timeout": 3}) as conn:
         assert pg.query_one(conn, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'orders'")["n"] == 1
+
+
+def test_pod_logs_and_exec_are_simulated_by_kwok(k8s_lab, namespace):
+    from kubernetes.stream import stream
+
+    apps = client.AppsV1Api(k8s_lab["api_client"])
+    core = client.CoreV1Api(k8s_lab["api_client"])
+    apps.create_namespaced_deployment(namespace, deployment("logger", 1), _request_timeout=10)
+    poll(lambda: rolled_out(apps, namespace, "logger"))
+    pod = core.list_namespaced_pod(namespace, _request_timeout=5).items[0].metadata.name
+    log = core.read_namespaced_pod_log(pod, namespace, _request_timeout=10)
+    assert log.splitlines()[0] == "INFO started (simulated by the opsbook lab's KWOK node)"
+    # exec runs on the lab machine as nobody, in the lab's exec dir (KWOK's local exec)
+    out = stream(core.connect_get_namespaced_pod_exec, pod, namespace, command=["sh", "-c", "echo hi; id -u"],
+                 stdout=True, stderr=True, stdin=False, tty=False, _request_timeout=10)
+    assert out.split() == ["hi", "65534"]
+
+
+def test_lab_status_prints_kubeconfig_and_docker_host(k8s_lab, docker_lab):
+    from tests.helpers import run_cli
+
+    proc = run_cli("lab", "status", timeout=120)
+    lines = [line.strip() for line in proc.stdout.splitlines()]
+    assert f"KUBECONFIG={k8s_lab['kubeconfig']}" in lines
+    assert f"DOCKER_HOST={docker_lab['docker_host']}" in lines

@@ -27,6 +27,7 @@ BUSYBOX_APPLETS = ("sh", "httpd", "wget", "nc", "sleep", "cat", "echo", "ls", "p
 
 class Docker(Service):
     name = "docker"
+    dockerd_candidates = ("/usr/sbin/dockerd",)  # root's PATH may lack /usr/sbin
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -40,11 +41,11 @@ class Docker(Service):
         self.compose_file = self.project_dir / "docker-compose.yml"
 
     def check_tools(self) -> None:
-        self.dockerd = require_tool("dockerd", INSTALL, candidates=("/usr/sbin/dockerd",))
+        self.dockerd = require_tool("dockerd", INSTALL, candidates=self.dockerd_candidates)
         self.docker = require_tool("docker", INSTALL)
         require_tool("containerd", INSTALL)
         require_tool("runc", INSTALL)
-        self.busybox = require_tool("busybox", "apt-get install -y busybox-static", candidates=("/bin/busybox",))
+        self.busybox = require_tool("busybox", "apt-get install -y busybox-static")
         self.compose = require_tool("docker-compose", "apt-get install -y docker-compose")
 
     def env(self) -> dict:

@@ -191,9 +191,34 @@ class Kubernetes(Service):
         write_atomic(self.kubeconfig_for(name), json.dumps(config, indent=2) + "\n", mode=0o600)
 
     def _write_kwok_config(self) -> None:
-        # KWOK reads its Stage objects from --config; --config also takes its own options.
+        """KWOK's --config: its Stage objects, plus simulated pod logs and exec.
+
+        Logs: every container's log is the same CRI-format file (``pod.log`` in the lab dir).
+        Exec: KWOK runs the command on this machine (not in a container), as ``nobody`` in
+        ``exec/`` under the lab dir: `kubectl exec ... -- sh -c 'echo hi'` works, a tool
+        that only lives in an image does not.
+        """
         stages = (self.kwok_dir / "stages.yaml").read_text()
-        write_atomic(self.dir / "kwok.yaml", stages)
+        exec_dir = self.dir / "exec"
+        exec_dir.mkdir(exist_ok=True)
+        os.chmod(exec_dir, 0o777)
+        if not (self.dir / "pod.log").exists():
+            lines = ("INFO started (simulated by the opsbook lab's KWOK node)",
+                     "INFO ready: serving on :8080", "WARN simulated warning line for runbook greps",
+                     "ERROR simulated error line for runbook greps")
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+            write_atomic(self.dir / "pod.log",
+                         "".join(f"{stamp}.{i:09d}Z stdout F {line}\n" for i, line in enumerate(lines)))
+        extra = {
+            "ClusterLogs": {"logs": [{"logsFile": str(self.dir / "pod.log"), "follow": False}]},
+            "ClusterExec": {"execs": [{"local": {"workDir": str(exec_dir),
+                                                 "securityContext": {"runAsUser": 65534, "runAsGroup": 65534}}}]},
+        }
+        docs = [stages.rstrip() + "\n"] + [
+            json.dumps({"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": kind,
+                        "metadata": {"name": f"opsbook-lab-{kind.lower()}"}, "spec": spec}) + "\n"
+            for kind, spec in extra.items()]
+        write_atomic(self.dir / "kwok.yaml", "---\n".join(docs))
 
     # --- processes ------------------------------------------------------------------------
     def _commands(self) -> dict[str, list[str]]:
