@@ -174,6 +174,18 @@ class Docker(Service):
         if pid:
             # live-restore is off: dockerd stops the containers it runs before exiting
             terminate(pid, timeout=60)
+        self._unmount_leftovers()
+
+    def _unmount_leftovers(self) -> None:
+        """dockerd leaves its exec root's netns bind-mounted; unmount so `lab reset` can delete it."""
+        try:
+            with open("/proc/self/mounts") as handle:
+                points = [line.split()[1] for line in handle]
+        except OSError:
+            return
+        prefix = str(self.dir) + "/"
+        for point in sorted((p for p in points if p.startswith(prefix)), reverse=True):
+            subprocess.run(["umount", point], capture_output=True, timeout=30)
 
     def running(self) -> bool:
         return read_pid(self.pidfile) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -57,7 +58,9 @@ def build_into(bin_dir: Path, what: str, log, populate) -> float:
         bin_tmp = work / "bin"
         bin_tmp.mkdir()
         populate(work, bin_tmp, log_path)
-        (bin_tmp / ".complete").write_text(time.strftime("%Y-%m-%dT%H:%M:%SZ\n", time.gmtime()))
+        (bin_tmp / ".complete").write_text(json.dumps({
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "seconds": round(time.monotonic() - started, 1)}) + "\n")
         if bin_dir.exists():
             shutil.rmtree(bin_dir)
         os.replace(bin_tmp, bin_dir)
@@ -70,3 +73,11 @@ def build_into(bin_dir: Path, what: str, log, populate) -> float:
 
 def is_built(bin_dir: Path) -> bool:
     return (bin_dir / ".complete").exists()
+
+
+def build_seconds(bin_dir: Path) -> float | None:
+    """How long the cold build of ``bin_dir`` took (recorded in its ``.complete``)."""
+    try:
+        return json.loads((bin_dir / ".complete").read_text())["seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

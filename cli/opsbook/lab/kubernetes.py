@@ -29,6 +29,7 @@ ETCD_INSTALL = "apt-get install -y etcd-server"
 NODE_NAME = "kwok-node-0"
 NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler")
+PROCESSES = ("etcd", *COMMANDS, "kwok")  # start order
 # KWOK's default stages (module cache, kustomize/stage): node ready + lease heartbeat, pods ready.
 KWOK_STAGES = (
     "node/fast/node-initialize.yaml",
@@ -79,7 +80,6 @@ class Kubernetes(Service):
         self.kwok_dir = ctx.cache_dir / "kwok" / self.kwok_version / "bin"
         self.pki = self.dir / "pki"
         self.kubeconfig = self.dir / "admin.kubeconfig"
-        self.build_seconds: dict[str, float] = {}
 
     @property
     def server(self) -> str:
@@ -95,10 +95,10 @@ class Kubernetes(Service):
     def build(self) -> None:
         """Build what the cache lacks; a warm cache costs nothing."""
         if not gobuild.is_built(self.bin_dir):
-            self.build_seconds["kubernetes"] = gobuild.build_into(
+            gobuild.build_into(
                 self.bin_dir, f"kubernetes {self.version}", self.ctx.log, self._build_control_plane)
         if not gobuild.is_built(self.kwok_dir):
-            self.build_seconds["kwok"] = gobuild.build_into(
+            gobuild.build_into(
                 self.kwok_dir, f"kwok {self.kwok_version}", self.ctx.log, self._build_kwok)
 
     def _build_control_plane(self, work: Path, bin_tmp: Path, log_path: Path) -> None:
@@ -336,13 +336,21 @@ class Kubernetes(Service):
         return any(c["type"] == "Ready" and c["status"] == "True" for c in node.get("status", {}).get("conditions", []))
 
     def stop(self) -> None:
-        for proc in ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"):
+        for proc in reversed(PROCESSES):
             pid = read_pid(self.pidfile(proc))
             if pid:
                 terminate(pid, timeout=20)
 
     def running(self) -> bool:
-        return read_pid(self.pidfile("kube-apiserver")) is not None
+        """Any of the five processes alive (so `lab down` stops what is left)."""
+        return any(read_pid(self.pidfile(p)) for p in PROCESSES)
+
+    def up(self) -> bool:
+        started = super().up()
+        if not started and not all(read_pid(self.pidfile(p)) for p in PROCESSES):
+            self.start()  # starts only the processes that died
+            return True
+        return started
 
     # --- API access (admin client certificate; every call has a timeout) --------------------
     def _ssl(self) -> ssl.SSLContext:
@@ -371,7 +379,7 @@ class Kubernetes(Service):
         version = self._get("/version")["gitVersion"]
         if self._get("/readyz", raw=True) != "ok":
             raise LabError("kube-apiserver is not ready")
-        down = [p for p in ("etcd", "kube-controller-manager", "kube-scheduler", "kwok") if not read_pid(self.pidfile(p))]
+        down = [p for p in PROCESSES if not read_pid(self.pidfile(p))]
         if down:
             raise LabError(f"not running: {', '.join(down)}")
         if not self.node_ready():
@@ -391,8 +399,9 @@ class Kubernetes(Service):
             "kwok_port": self.kwok_port,
             "bin_dir": str(self.bin_dir),
             "kwok_bin_dir": str(self.kwok_dir),
-            "logs": {p: str(self.logfile(p)) for p in ("etcd", *COMMANDS, "kwok")},
-            "build_seconds": self.build_seconds,
+            "logs": {p: str(self.logfile(p)) for p in PROCESSES},
+            "cold_build_seconds": {"kubernetes": gobuild.build_seconds(self.bin_dir),
+                                   "kwok": gobuild.build_seconds(self.kwok_dir)},
         }
 
 
