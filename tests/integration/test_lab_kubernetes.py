@@ -172,3 +172,24 @@ def test_lab_status_prints_kubeconfig_and_docker_host(k8s_lab, docker_lab):
     lines = [line.strip() for line in proc.stdout.splitlines()]
     assert f"KUBECONFIG={k8s_lab['kubeconfig']}" in lines
     assert f"DOCKER_HOST={docker_lab['docker_host']}" in lines
+
+
+def test_mlbling_profile_through_the_cli(k8s_lab, lab):
+    from tests.helpers import run_cli
+
+    proc = run_cli("lab", "up", "--profile", "mlbling", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "profile mlbling: 1 redis item(s), 6 Kubernetes object(s), workloads Ready" in proc.stdout + proc.stderr
+    apps = client.AppsV1Api(k8s_lab["api_client"])
+    ready = {d.metadata.name: d.status.ready_replicas
+             for d in apps.list_namespaced_deployment("production", _request_timeout=5).items}
+    assert ready == {"backend": 2, "frontend": 2, "worker": 1}
+    config = client.CoreV1Api(k8s_lab["api_client"]).read_namespaced_config_map(
+        "backend-config", "production", _request_timeout=5)
+    assert config.data == {"SYNC_QUEUE": "sync_queue", "LOG_LEVEL": "info"}
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common
+
+    svc = lab["services"]["redis"]
+    redis = redis_common.connect({"host": svc["host"], "port": svc["port"], "username": svc["user"],
+                                  "password": svc["password"], "connect_timeout": 3.0})
+    assert redis.type("sync_queue") == b"list"
