@@ -108,6 +108,7 @@ class Lab:
 
     def reset(self, names: list[str] | None = None) -> dict[str, float]:
         """Stop, delete all lab state (data, secrets), start afresh."""
+        names = names or [s.name for s in self.services()]  # keep the optional ones lab.json recorded
         self.down(names)
         with self.locked():
             for entry in self.dir.iterdir():
