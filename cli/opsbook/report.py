@@ -29,8 +29,8 @@ def render(app, result) -> str:
     findings = sorted(result.findings, key=lambda f: (-severity(f["status"]), f.get("host") or "", f["check"]))
     width = shutil.get_terminal_size((120, 24)).columns
     if findings:
-        checks = max(len(f["check"]) for f in findings)
-        values = max(len(_value(f)) for f in findings)
+        checks = max([len("CHECK")] + [len(f["check"]) for f in findings])
+        values = max([len("VALUE")] + [len(_value(f)) for f in findings])
         lines.append("")
         header = f"{'STATUS':<9} {'CHECK'.ljust(checks)}  {'VALUE'.ljust(values)}  MESSAGE"
         lines.append(app.style(header, bold=True))

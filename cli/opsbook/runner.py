@@ -41,6 +41,7 @@ class RunResult:
     actions: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     hosts: set = field(default_factory=set)
+    unreachable: set = field(default_factory=set)
 
     @property
     def status(self) -> str:
@@ -48,7 +49,13 @@ class RunResult:
 
     @property
     def failed(self) -> bool:
-        return bool(self.failures) or self.runner_status not in ("successful",)
+        """The run itself failed: a task failed, a timeout, or Ansible stopped for another reason.
+
+        Unreachable hosts are not run failures: each is a critical finding of its own.
+        """
+        if self.failures:
+            return True
+        return self.runner_status != "successful" and not (self.runner_status == "failed" and self.unreachable)
 
     def as_dict(self) -> dict:
         return {
@@ -93,6 +100,7 @@ class EventCollector:
         elif kind == "runner_on_unreachable":
             res = data.get("res") or {}
             self.result.hosts.add(host)
+            self.result.unreachable.add(host)
             self.result.findings.append(
                 make_finding("ansible_host_reachable", CRITICAL,
                              f"host unreachable: {scrub(res.get('msg') or '')}".strip(), target=host)
@@ -172,7 +180,7 @@ def run_playbook(
         result.rc = runner.rc
         if runner.status == "timeout":
             result.failures.append({"host": None, "task": None, "message": f"the run exceeded {timeout}s"})
-        elif runner.status != "successful" and not result.failures:
+        elif result.failed and not result.failures:
             tail = scrub((runner.stdout.read() if runner.stdout else "").strip()[-2000:])
             result.failures.append({"host": None, "task": None, "message": tail or f"ansible rc {runner.rc}"})
     finally:
