@@ -60,5 +60,8 @@ def render(app, result) -> str:
         counts[f["status"]] = counts.get(f["status"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: severity(kv[0]))) or "none"
     lines.append("")
-    lines.append(f"overall: {app.status(result.status)}  ({summary})")
+    if result.failed:
+        lines.append(f"overall: {app.style('RUN FAILED', fg='red', bold=True)}  (findings before the failure: {summary})")
+    else:
+        lines.append(f"overall: {app.status(result.status)}  ({summary})")
     return "\n".join(lines)

@@ -92,4 +92,5 @@ def test_bad_role_variable_fails_the_run_naming_it(lab):
     proc = run_cli("run", "health-check", "-e", "health_check_redis_hit_rate_warn_pct=lots")
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "health_check_redis_hit_rate_warn_pct" in proc.stdout
+    assert "overall: RUN FAILED" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
