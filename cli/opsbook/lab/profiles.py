@@ -152,8 +152,10 @@ def _apply_postgres(svc: dict, section: dict) -> int:
         with pg.connection(params) as conn:
             if not pg.query_one(conn, "SELECT 1 AS x FROM pg_database WHERE datname = %s", (db["name"],)):
                 pg.query(conn, f'CREATE DATABASE "{db["name"]}"')
-        if db.get("sql"):
-            with pg.connection(dict(params, database=db["name"])) as conn:
+        with pg.connection(dict(params, database=db["name"])) as conn:
+            # like the lab's own database, so health-check's pg_stat_statements check is OK there
+            pg.query(conn, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            if db.get("sql"):
                 pg.query(conn, db["sql"])
     return len(section.get("databases", []))
 
