@@ -193,3 +193,15 @@ def test_mlbling_profile_through_the_cli(k8s_lab, lab):
     redis = redis_common.connect({"host": svc["host"], "port": svc["port"], "username": svc["user"],
                                   "password": svc["password"], "connect_timeout": 3.0})
     assert redis.type("sync_queue") == b"list"
+
+
+def test_techbra_lab_inventory_runs_health_check(k8s_lab):
+    from opsbook.lab.core import Lab
+    from opsbook.lab.profiles import apply_profile, load_profile
+    from tests.helpers import REPO, run_cli
+
+    apply_profile(Lab(log=lambda *_: None), load_profile("techbra"))
+    proc = run_cli("run", "health-check", "-i", str(REPO / "inventories" / "techbra-lab"), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[opsbook@127.0.0.1:" in proc.stdout and "/ecommerce_db]" in proc.stdout
+    assert "overall: OK" in proc.stdout
