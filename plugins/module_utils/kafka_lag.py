@@ -396,7 +396,7 @@ def lag_finding(group, lag_warn, lag_crit):
     extra = []
     if group["max_lag"]:
         extra.append("max %d on %s" % (group["max_lag"]["lag"], group["max_lag"]["partition"]))
-    extra.append("state %s, %d member(s)" % (group["state"], len(group["members"])))
+    extra.append("state %s, %d member(s)" % (group.get("state") or "not reported", len(group["members"])))
     if group["partitions_without_offset"]:
         extra.append("%d partition(s) with no committed offset: %s" % (
             len(group["partitions_without_offset"]), ", ".join(group["partitions_without_offset"][:10])))
@@ -460,3 +460,100 @@ def consumer_lag(params, sleep=time.sleep):
         "samples": samples,
         "findings": findings,
     }
+
+
+# --- the text of `kafka-consumer-groups --describe`, for sites that can only `kubectl exec` ---
+
+_COLUMNS = {
+    "GROUP": "group",
+    "TOPIC": "topic",
+    "PARTITION": "partition",
+    "CURRENT-OFFSET": "committed_offset",
+    "LOG-END-OFFSET": "log_end_offset",
+    "LAG": "lag",
+    "CONSUMER-ID": "consumer_id",
+    "HOST": "host",
+    "CLIENT-ID": "client_id",
+}
+_INT_COLUMNS = ("partition", "committed_offset", "log_end_offset", "lag")
+_NO_MEMBERS = re.compile(r"Consumer group '([^']+)' has no active members")
+_REBALANCING = re.compile(r"Consumer group '([^']+)' is rebalancing")
+_NOT_FOUND = re.compile(r"(?:Consumer group '([^']+)' does not exist|Group (\S+) not found)")
+
+
+def _parse_row(header, cols, line_no):
+    if len(cols) > len(header):  # a client id with spaces: the last column takes the rest
+        cols = cols[:len(header) - 1] + [" ".join(cols[len(header) - 1:])]
+    row = {}
+    for key, raw in zip(header, cols):
+        value = None if raw == "-" else raw
+        if key in _INT_COLUMNS and value is not None:
+            try:
+                value = int(value)
+            except ValueError:
+                raise InvalidInput("line %d: %s is %r, expected a number or '-'" % (line_no, key, raw))
+        row[key] = value
+    return row
+
+
+def members_from_rows(rows):
+    """Members as the module reports them, rebuilt from the rows' consumer columns."""
+    members = {}
+    for row in rows:
+        if not row.get("consumer_id"):
+            continue
+        member = members.setdefault(row["consumer_id"], {"member_id": row["consumer_id"], "client_id": row["client_id"],
+                                                         "host": row["host"], "partitions": []})
+        member["partitions"].append("%s-%d" % (row["topic"], row["partition"]))
+    return [members[key] for key in sorted(members)]
+
+
+def parse_describe_text(text, group=None):
+    """Parse ``kafka-consumer-groups --describe`` output into ``kafka_consumer_lag``'s ``groups`` shape.
+
+    Columns are found by the header, so any Kafka version's order works; tool
+    messages (no active members, rebalancing, not found) set ``state``/``found``.
+    ``group`` names the group when the header has no GROUP column (very old tools).
+    """
+    if not isinstance(text, str):
+        raise InvalidInput("expected the text printed by kafka-consumer-groups --describe, got %s"
+                           % type(text).__name__)
+    groups = {}
+    notes = {}
+    header = None
+    for line_no, line in enumerate(text.splitlines(), 1):
+        cols = line.split()
+        if not cols:
+            continue
+        if "TOPIC" in cols and "PARTITION" in cols and all(c in _COLUMNS for c in cols):
+            header = [_COLUMNS[c] for c in cols]
+            continue
+        for pattern, note in ((_NO_MEMBERS, "Empty"), (_REBALANCING, "Rebalancing"), (_NOT_FOUND, "missing")):
+            match = pattern.search(line)
+            if match:
+                notes[match.group(1) or match.group(2)] = note
+                break
+        else:
+            if header and len(cols) >= len(header):
+                row = _parse_row(header, cols, line_no)
+                name = row.pop("group", None) or group
+                groups.setdefault(name, []).append(row)
+    result = []
+    for name in sorted(set(groups) | set(notes)):
+        rows = sorted(groups.get(name, []), key=lambda r: (r["topic"], r["partition"]))
+        for row in rows:
+            for key in _COLUMNS.values():
+                if key != "group":
+                    row.setdefault(key, None)
+        note = notes.get(name)
+        entry = {
+            "group": name,
+            "found": note != "missing",
+            "state": note if note in ("Empty", "Rebalancing") else None,
+            "members": members_from_rows(rows),
+            "partitions": rows,
+            "trend": None,
+        }
+        entry.update(totals(rows))
+        result.append(entry)
+    return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from confluent_kafka import TopicPartition
 
+from ansible_collections.opsbook.runbooks.plugins.filter.kafka import kafka_consumer_groups
 from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_lag
 from tests.helpers import closed_port, run_module
 from tests.kafka_lab import KafkaScratch, consumer_group_command, tool_rows
@@ -71,6 +72,14 @@ def test_lag_equals_kafka_consumer_group_command(lab, kafka_params, scratch):
     assert got["members"][0]["partitions"] == [f"{topic}-0", f"{topic}-1", f"{topic}-2"]
     assert result["status"] == "ok"  # 7 is below the seed's 1000
     assert got["trend"] is None
+    assert_filter_agrees(text, got)
+
+
+def assert_filter_agrees(text, got):
+    """The filter's reading of the tool's text has the module's shape and numbers."""
+    (parsed,) = kafka_consumer_groups(text)
+    for key in ("group", "partitions", "members", "total_lag", "topics", "partitions_without_offset", "max_lag"):
+        assert parsed[key] == got[key], key
 
 
 def test_empty_group_equals_tool_and_threshold_is_critical(lab, kafka_params, scratch):
@@ -89,6 +98,7 @@ def test_empty_group_equals_tool_and_threshold_is_critical(lab, kafka_params, sc
     finding = next(f for f in result["findings"] if f["check"] == "kafka_consumer_lag" and f["target"] == group)
     assert finding["status"] == "critical" and finding["value"] == 5
     assert "max 5 on %s-0" % topic in finding["message"]
+    assert_filter_agrees(text, got)
 
 
 def readings_with(kafka_params, group, between, samples=3):
