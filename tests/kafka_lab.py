@@ -115,15 +115,39 @@ class KafkaScratch:
                     pass
 
 
-def consumer_group_command(kafka_service: dict, *args: str) -> subprocess.CompletedProcess:
-    """Run Apache Kafka's own ConsumerGroupCommand (the jars the lab runs)."""
+def kafka_tool(kafka_service: dict, main_class: str, *args: str) -> subprocess.CompletedProcess:
+    """Run one of Apache Kafka's own command-line tools from the jars the lab runs."""
     cmd = [
         kafka_service["java"], "-cp", kafka_service["classpath"],
         f"-Dlog4j2.configurationFile={kafka_service['log4j_config']}",
-        kafka_service["tools"]["consumer_group_command"],
-        "--bootstrap-server", ",".join(kafka_service["bootstrap_servers"]), *args,
+        main_class, "--bootstrap-server", ",".join(kafka_service["bootstrap_servers"]), *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+def consumer_group_command(kafka_service: dict, *args: str) -> subprocess.CompletedProcess:
+    """Kafka's ConsumerGroupCommand (kafka-consumer-groups)."""
+    return kafka_tool(kafka_service, kafka_service["tools"]["consumer_group_command"], *args)
+
+
+def tool_offsets(kafka_service: dict, topic: str, time_spec: str) -> dict:
+    """{partition: offset} from Kafka's GetOffsetShell (-1 latest, -2 earliest)."""
+    proc = kafka_tool(kafka_service, "org.apache.kafka.tools.GetOffsetShell", "--topic", topic, "--time", time_spec)
+    assert proc.returncode == 0, proc.stderr
+    offsets = {}
+    for line in proc.stdout.split():
+        name, partition, offset = line.rsplit(":", 2)
+        assert name == topic
+        offsets[int(partition)] = int(offset)
+    return offsets
+
+
+def tool_topic_overrides(kafka_service: dict, topic: str) -> str:
+    """The dynamic configs line of Kafka's ConfigCommand (kafka-configs --describe)."""
+    proc = kafka_tool(kafka_service, "kafka.admin.ConfigCommand", "--entity-type", "topics", "--entity-name", topic,
+                      "--describe")
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
 
 
 def tool_rows(text: str) -> list[dict]:

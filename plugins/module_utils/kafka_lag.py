@@ -26,11 +26,7 @@ import re
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
-    InvalidInput,
-    ServiceError,
-    ServiceUnreachable,
-)
+from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     CRITICAL,
     OK,
@@ -70,11 +66,6 @@ _STATE_NAMES = {
     "UNKNOWN": "Unknown",
 }
 
-_UNREACHABLE_CODES = ("_TRANSPORT", "_TIMED_OUT", "_ALL_BROKERS_DOWN", "_RESOLVE", "_WAIT_COORD")
-_RETRIABLE_ONCE = ("COORDINATOR_LOAD_IN_PROGRESS", "_WAIT_COORD", "COORDINATOR_NOT_AVAILABLE",
-                   "NOT_COORDINATOR")
-RETRY_PAUSE = 0.5
-
 
 def validate_options(params):
     """Check the module's own options; InvalidInput names the option."""
@@ -96,43 +87,6 @@ def validate_options(params):
             raise InvalidInput("%s: expected a lag of 0 messages or more, got %s" % (name, value))
 
 
-def _error_name(exc):
-    if exc.args and hasattr(exc.args[0], "name"):
-        try:
-            return exc.args[0].name()
-        except Exception:
-            return None
-    return None
-
-
-def call(params, what, request):
-    """``request(timeout)`` -> the result of a confluent-kafka future, with error mapping.
-
-    ``COORDINATOR_LOAD_IN_PROGRESS`` (seen right after a broker restart) and its kin
-    are retried once.  Timeouts and transport errors become ServiceUnreachable,
-    other Kafka errors ServiceError; messages are scrubbed of secrets.
-    """
-    timeout = float(params.get("request_timeout") or 10.0)
-    for attempt in (1, 2):
-        try:
-            return request(timeout)
-        except KafkaException as exc:
-            name = _error_name(exc) or ""
-            if attempt == 1 and name in _RETRIABLE_ONCE:
-                time.sleep(RETRY_PAUSE)
-                continue
-            text = kafka_common.kafka_exception_text(exc, params)
-            if name in _UNREACHABLE_CODES:
-                raise ServiceUnreachable("cannot reach Kafka at %s within %ss (%s): %s"
-                                         % (kafka_common.describe_target(params), timeout, what, text))
-            raise ServiceError("Kafka refused %s: %s" % (what, text))
-        except Exception as exc:  # concurrent.futures.TimeoutError and driver errors
-            if type(exc).__name__ in ("TimeoutError", "CancelledError"):
-                raise ServiceUnreachable("cannot reach Kafka at %s within %ss (%s)"
-                                         % (kafka_common.describe_target(params), timeout, what))
-            raise ServiceError("%s failed: %s" % (what, kafka_common.kafka_exception_text(exc, params)))
-
-
 def list_group_ids(admin, params):
     """Every consumer group id the cluster knows, sorted."""
 
@@ -143,7 +97,7 @@ def list_group_ids(admin, params):
             raise KafkaException(listing.errors[0])
         return listing
 
-    result = call(params, "listing consumer groups", request)
+    result = kafka_common.request(params, "listing consumer groups", request)
     return sorted(listing.group_id for listing in result.valid)
 
 
@@ -174,7 +128,7 @@ def describe_groups(admin, params, group_ids):
         futures = admin.describe_consumer_groups(group_ids, request_timeout=timeout)
         return dict((group, future.result(timeout=timeout + 1)) for group, future in futures.items())
 
-    described = call(params, "describing consumer groups", request) if group_ids else {}
+    described = kafka_common.request(params, "describing consumer groups", request) if group_ids else {}
     result = {}
     for group, desc in described.items():
         members = []
@@ -205,7 +159,7 @@ def committed_offsets(admin, params, group):
         futures = admin.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)], request_timeout=timeout)
         return futures[group].result(timeout=timeout + 1)
 
-    result = call(params, "reading the committed offsets of group %s" % group, request)
+    result = kafka_common.request(params, "reading the committed offsets of group %s" % group, request)
     offsets = {}
     for tp in result.topic_partitions or []:
         if tp.error is None and tp.offset >= 0:
@@ -225,7 +179,7 @@ def log_end_offsets(admin, params, partitions):
         return dict(((tp.topic, tp.partition), future.result(timeout=timeout + 1).offset)
                     for tp, future in futures.items())
 
-    return call(params, "reading log-end offsets", request)
+    return kafka_common.request(params, "reading log-end offsets", request)
 
 
 def group_rows(members, committed, ends):

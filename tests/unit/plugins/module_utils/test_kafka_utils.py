@@ -1,0 +1,105 @@
+"""Pure parts of the Kafka module_utils: retry/error mapping, read windows, config diffs, filters."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+
+from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, kafka_messages, kafka_topics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
+    InvalidInput,
+    ServiceError,
+    ServiceUnreachable,
+)
+
+PARAMS = {"bootstrap_servers": ["127.0.0.1:9"], "request_timeout": 1.0, "sasl_password": "s3cret"}
+
+
+def failing(*codes):
+    calls = []
+
+    def send(timeout):
+        calls.append(timeout)
+        if len(calls) <= len(codes):
+            raise KafkaException(KafkaError(codes[len(calls) - 1], "boom s3cret"))
+        return "answer"
+
+    return send, calls
+
+
+def test_coordinator_load_in_progress_is_retried_once(monkeypatch):
+    monkeypatch.setattr(kafka_common, "RETRY_PAUSE", 0)
+    send, calls = failing(KafkaError.COORDINATOR_LOAD_IN_PROGRESS)
+    assert kafka_common.request(PARAMS, "x", send) == "answer"
+    assert len(calls) == 2
+
+
+def test_second_coordinator_error_is_a_service_error(monkeypatch):
+    monkeypatch.setattr(kafka_common, "RETRY_PAUSE", 0)
+    send, calls = failing(KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_LOAD_IN_PROGRESS)
+    with pytest.raises(ServiceError, match="COORDINATOR_LOAD_IN_PROGRESS") as err:
+        kafka_common.request(PARAMS, "x", send)
+    assert "s3cret" not in str(err.value)
+    assert len(calls) == 2
+
+
+def test_transport_error_is_unreachable():
+    send, _ = failing(KafkaError._TRANSPORT)
+    with pytest.raises(ServiceUnreachable, match=r"cannot reach Kafka at 127.0.0.1:9 within 1.0s \(x\)"):
+        kafka_common.request(PARAMS, "x", send)
+
+
+@pytest.mark.parametrize("marks, start, count, window", [
+    ({0: (0, 10), 1: (5, 6), 2: (3, 3)}, "end", 3, {0: (7, 10), 1: (5, 6)}),
+    ({0: (0, 10), 1: (5, 6)}, "beginning", 3, {0: (0, 3), 1: (5, 6)}),
+])
+def test_read_window(marks, start, count, window):
+    assert kafka_messages.read_window(marks, start, count) == window
+
+
+@pytest.mark.parametrize("value, regex, expr, expected", [
+    ('{"type": "PaymentFailed"}', None, "type == 'PaymentFailed'", True),
+    ('{"type": "PaymentOk"}', None, "type == 'PaymentFailed'", False),
+    ("not json PaymentFailed", None, "type == 'PaymentFailed'", False),
+    ("not json PaymentFailed", "Payment(Failed|Error)", None, True),
+])
+def test_matches(value, regex, expr, expected):
+    import json
+
+    import jmespath
+
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = None
+    record = {"value": value, "json": parsed}
+    assert kafka_messages.matches(record, regex and re.compile(regex), expr and jmespath.compile(expr)) is expected
+
+
+CURRENT = {"retention.ms": {"value": "86400000", "read_only": False},
+           "cleanup.policy": {"value": "delete", "read_only": False},
+           "segment.bytes": {"value": "1073741824", "read_only": True}}
+
+
+@pytest.mark.parametrize("wanted, changes", [
+    ({"retention.ms": 604800000}, {"retention.ms": ("86400000", "604800000")}),
+    ({"retention.ms": "86400000", "cleanup.policy": "delete"}, {}),
+])
+def test_config_changes(wanted, changes):
+    assert kafka_topics.config_changes(CURRENT, wanted) == changes
+
+
+@pytest.mark.parametrize("wanted, message", [
+    ({"retention.bogus": 1}, "configs: 'retention.bogus' is not a topic config"),
+    ({"segment.bytes": 1}, "configs: 'segment.bytes' is read-only"),
+])
+def test_config_changes_bad_input(wanted, message):
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        kafka_topics.config_changes(CURRENT, wanted)
+
+
+@pytest.mark.parametrize("value, text", [(True, "true"), (604800000, "604800000"), (1.0, "1"), ("x", "x")])
+def test_config_text(value, text):
+    assert kafka_topics.config_text(value) == text
