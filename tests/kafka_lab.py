@@ -61,6 +61,13 @@ class KafkaScratch:
             producer.poll(0)
         assert producer.flush(TIMEOUT) == 0, "messages left unsent"
 
+    def produce_events(self, topic: str, events: list) -> None:
+        """Produce (key, JSON-able value, timestamp ms or None) events, in order, to partition 0."""
+        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 0, "message.timeout.ms": TIMEOUT * 1000})
+        for key, value, timestamp in events:
+            producer.produce(topic, json.dumps(value), key=key, partition=0, timestamp=timestamp or 0)
+        assert producer.flush(TIMEOUT) == 0, "messages left unsent"
+
     def consumer(self, group: str, **extra) -> Consumer:
         conf = {"bootstrap.servers": self.bootstrap, "group.id": group, "enable.auto.commit": False,
                 "auto.offset.reset": "earliest", "client.id": f"{group}-client", "session.timeout.ms": 6000,

@@ -103,3 +103,30 @@ def test_config_changes_bad_input(wanted, message):
 @pytest.mark.parametrize("value, text", [(True, "true"), (604800000, "604800000"), (1.0, "1"), ("x", "x")])
 def test_config_text(value, text):
     assert kafka_topics.config_text(value) == text
+
+
+def ev(order, ts, offset=0):
+    return (order, ts, {"topic": "billing.events", "partition": 0, "offset": offset})
+
+
+@pytest.mark.parametrize("failures, compensations, successes, expected", [
+    ([ev("A", 0)], [], [], "stuck"),
+    ([ev("A", 0)], [ev("A", 100)], [], "compensated"),
+    ([ev("A", 0)], [ev("A", 1001)], [], "late"),
+    ([ev("A", 0)], [ev("A", -5)], [], "stuck"),  # a compensation before the failure does not count
+    ([ev("A", 0)], [], [ev("A", 50)], "recovered"),
+    ([ev("A", 1500)], [], [], "pending"),
+    ([ev("A", 0), ev("A", 1500)], [ev("A", 100)], [], "pending"),  # the latest failure counts
+])
+def test_saga_classify(failures, compensations, successes, expected):
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_saga
+
+    classes = kafka_saga.classify(failures, compensations, successes, window_ms=1000, now_ms=2000)
+    assert {name for name, entries in classes.items() if entries} == {expected}
+
+
+def test_saga_idempotency_key_is_stable():
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_saga
+
+    entry = {"order_id": "ORDER123", "event": {"topic": "billing.events", "partition": 2, "offset": 17}}
+    assert kafka_saga.idempotency_key(entry) == "opsbook-saga-ORDER123-billing.events-2-17"
