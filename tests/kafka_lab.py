@@ -13,6 +13,7 @@ import time
 import uuid
 from contextlib import contextmanager
 
+import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
@@ -170,3 +171,11 @@ def tool_rows(text: str) -> list[dict]:
         elif header and len(cols) == len(header):
             rows.append(dict(zip(header, cols)))
     return rows
+
+
+@pytest.fixture
+def scratch(kafka_params):
+    """A KafkaScratch on the lab; its topics and groups are deleted after the test (import it to use it)."""
+    box = KafkaScratch(",".join(kafka_params["bootstrap_servers"]))
+    yield box
+    box.delete()

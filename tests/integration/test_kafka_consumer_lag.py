@@ -13,16 +13,9 @@ from confluent_kafka import TopicPartition
 from ansible_collections.opsbook.runbooks.plugins.filter.kafka import kafka_consumer_groups
 from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_lag
 from tests.helpers import closed_port, run_module
-from tests.kafka_lab import KafkaScratch, consumer_group_command, tool_rows
+from tests.kafka_lab import consumer_group_command, scratch, tool_rows  # noqa: F401 - scratch is a fixture
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def scratch(kafka_params):
-    box = KafkaScratch(",".join(kafka_params["bootstrap_servers"]))
-    yield box
-    box.delete()
 
 
 def tool_view(kafka_service, group):

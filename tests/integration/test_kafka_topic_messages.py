@@ -9,16 +9,9 @@ import uuid
 import pytest
 
 from tests.helpers import closed_port, run_module
-from tests.kafka_lab import KafkaScratch, consumer_group_command, tool_offsets, tool_topic_overrides
+from tests.kafka_lab import consumer_group_command, scratch, tool_offsets, tool_topic_overrides  # noqa: F401 - scratch is a fixture
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def scratch(kafka_params):
-    box = KafkaScratch(",".join(kafka_params["bootstrap_servers"]))
-    yield box
-    box.delete()
 
 
 def test_list_dlq_topics_with_message_counts_equal_get_offset_shell(lab, kafka_params, scratch):
