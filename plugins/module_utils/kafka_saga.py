@@ -27,7 +27,7 @@ import time
 
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_messages
+from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, kafka_messages
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, MissingDependency, scrub
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     CRITICAL,
@@ -208,9 +208,21 @@ def retry(entry, params, check_mode):
         return action, finding
 
 
+def missing_topics(params):
+    admin = kafka_common.admin_client(params)
+    metadata = kafka_common.cluster_metadata(admin, params)
+    return [t for t in (params["failure_topic"], params["compensation_topic"]) if t not in metadata.topics]
+
+
 def saga_check(params, check_mode=False, sleep=time.sleep):
     """The module's work."""
     validate_options(params)
+    missing = missing_topics(params)
+    if missing:
+        return {"changed": False, "orders": dict((c, []) for c in CLASSES), "counts": dict((c, 0) for c in CLASSES),
+                "read": {}, "actions": [], "findings": [make_finding(
+                    "payment_saga_topics", WARNING, "topic(s) %s do not exist on %s: the saga was not checked"
+                    % (", ".join(missing), kafka_common.describe_target(params)), target=", ".join(missing))]}
     classes, reads, complete = scan(params)
     findings = scan_findings(classes, params, complete)
     result = {"changed": False, "orders": classes, "counts": dict((c, len(classes[c])) for c in CLASSES),

@@ -134,3 +134,11 @@ def test_drill_unreachable_retry_endpoint_is_a_finding(saga):
 def test_bad_input_names_the_option(kafka_params, extra, message):
     result = run_module("kafka_payment_saga", dict(kafka_params, **extra))
     assert result["failed"] and result["msg"].startswith(message), result["msg"]
+
+
+def test_missing_topics_are_a_finding_not_a_failure(kafka_params):
+    result = run_module("kafka_payment_saga", dict(kafka_params, failure_topic="kafkat-no-billing",
+                                                   compensation_topic="kafkat-no-inventory"))
+    assert not result.get("failed")
+    assert result["findings"][0]["check"] == "payment_saga_topics" and result["status"] == "warning"
+    assert "kafkat-no-billing, kafkat-no-inventory do not exist" in result["findings"][0]["message"]

@@ -63,6 +63,8 @@ def test_kafka_connectivity_scenario(tmp_path):
     proc = run_cli("run", "kafka-connectivity", "--json")
     result = report(proc)
     assert result["status"] == "ok", result["findings"]
+    isr = next(f for f in result["findings"] if f["check"] == "kafka_isr_below_min")
+    assert isr["status"] == "ok" and isr["value"] == 0  # one broker, replication factor 1: nothing can shrink
     # broker-stopped drill without stopping the shared broker: a closed port
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(

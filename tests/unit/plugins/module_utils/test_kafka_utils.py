@@ -130,3 +130,32 @@ def test_saga_idempotency_key_is_stable():
 
     entry = {"order_id": "ORDER123", "event": {"topic": "billing.events", "partition": 2, "offset": 17}}
     assert kafka_saga.idempotency_key(entry) == "opsbook-saga-ORDER123-billing.events-2-17"
+
+
+class Part:
+    def __init__(self, leader, replicas, isrs):
+        self.leader, self.replicas, self.isrs = leader, replicas, isrs
+
+
+class Topic:
+    def __init__(self, partitions):
+        self.partitions, self.error = partitions, None
+
+
+class Meta:
+    def __init__(self, topics):
+        self.topics = topics
+
+
+def test_isr_shrink_below_min_insync_replicas():
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_diagnostics
+
+    meta = Meta({"orders": Topic({0: Part(1, [1, 2, 3], [1]), 1: Part(2, [1, 2, 3], [2, 3]), 2: Part(-1, [1], [])}),
+                 "billing": Topic({0: Part(1, [1, 2], [1])})})
+    below = kafka_diagnostics.isr_shrink(meta, {"orders": 2, "billing": 1})
+    assert below == [{"partition": "orders-0", "replicas": 3, "isr": 1, "min_isr": 2}]
+    finding = kafka_diagnostics.isr_finding(below, "kafka:9092")
+    assert finding["status"] == "critical" and "orders-0 (ISR 1 of 3, min 2)" in finding["message"]
+    assert kafka_diagnostics.isr_finding([], "kafka:9092")["status"] == "ok"
+    topics, under, offline = kafka_diagnostics.partition_health(meta)
+    assert under == ["billing-0", "orders-0", "orders-1"] and offline == ["orders-2"]
