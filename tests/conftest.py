@@ -57,3 +57,28 @@ def redis_params(lab):
 def kafka_params(lab):
     svc = lab["services"]["kafka"]
     return {"bootstrap_servers": svc["bootstrap_servers"], "request_timeout": 5.0}
+
+
+@pytest.fixture
+def redis_client(redis_params):
+    """A redis-py client on the lab's Redis, database REDIS_TEST_DB (Redis drills' keys: `redist:<random>:*`)."""
+    import redis
+
+    from tests.helpers import REDIS_TEST_DB
+
+    conn = redis.Redis(host=redis_params["host"], port=redis_params["port"], db=REDIS_TEST_DB,
+                       username=redis_params["username"], password=redis_params["password"], socket_timeout=10)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_client):
+    """A unique key prefix; every key under it is deleted afterwards."""
+    import uuid
+
+    name = f"redist:{uuid.uuid4().hex[:8]}:"
+    yield name
+    keys = list(redis_client.scan_iter(match=name + "*", count=1000))
+    if keys:
+        redis_client.delete(*keys)

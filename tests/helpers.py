@@ -14,6 +14,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import re
 
 REPO = Path(__file__).resolve().parents[1]
 OPSBOOK = str(Path(sys.executable).with_name("opsbook"))
+REDIS_TEST_DB = 11  # the Redis database drills use (fixture redis_client)
 
 
 def lab_state() -> dict:

@@ -204,7 +204,7 @@ def _clients_finding(cl, t, target):
     return threshold_finding(
         "redis_clients", cl["used_pct"], warn=t["clients_warn_pct"], crit=t["clients_crit_pct"], unit="%",
         target=target,
-        label="client connections (%d of maxclients %d, %d blocked in BLPOP/XREAD...)"
+        label="client connections (%d of maxclients %d, %d blocked)"
         % (cl["connected"], cl["maxclients"], cl["blocked"]),
     )
 

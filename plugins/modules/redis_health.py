@@ -114,6 +114,7 @@ notes:
   - For sites that can only exec C(redis-cli INFO), the C(opsbook.runbooks.redis_info) and
     C(opsbook.runbooks.redis_findings) filters give the same numbers and findings from the text.
 seealso:
+  - module: opsbook.runbooks.redis_queue
   - module: opsbook.runbooks.pg_health
   - module: opsbook.runbooks.kafka_cluster_info
 author:

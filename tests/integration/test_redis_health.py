@@ -10,36 +10,18 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import uuid
 
 import pytest
 import redis
 
 from ansible_collections.opsbook.runbooks.plugins.filter.redis import redis_findings, redis_info_filter
-from tests.helpers import closed_port, run_module
+from tests.helpers import REDIS_TEST_DB, closed_port, run_module
 
-DB = 11
+DB = REDIS_TEST_DB
 
 
 def by_check(result):
     return {f["check"]: f for f in result["findings"]}
-
-
-@pytest.fixture
-def client(redis_params):
-    conn = redis.Redis(host=redis_params["host"], port=redis_params["port"], db=DB,
-                       username=redis_params["username"], password=redis_params["password"], socket_timeout=10)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def prefix(client):
-    name = f"redist:{uuid.uuid4().hex[:8]}:"
-    yield name
-    keys = list(client.scan_iter(match=name + "*", count=1000))
-    if keys:
-        client.delete(*keys)
 
 
 def redis_cli(redis_params, *args):
@@ -54,14 +36,14 @@ def redis_cli(redis_params, *args):
     return proc.stdout
 
 
-def test_module_and_filter_agree_on_the_same_server(redis_params, client, prefix):
-    client.set(prefix + "a", "1")
-    client.set(prefix + "b", "2", ex=3600)
+def test_module_and_filter_agree_on_the_same_server(redis_params, redis_client, redis_prefix):
+    redis_client.set(redis_prefix + "a", "1")
+    redis_client.set(redis_prefix + "b", "2", ex=3600)
     module = run_module("redis_health", dict(redis_params, sample_seconds=0))
     text = redis_cli(redis_params, "INFO")
     parsed = redis_info_filter(text)
     from_text = redis_findings(parsed, target=module["target"])
-    assert parsed["redis_version"] == module["version"] == client.info("server")["redis_version"]
+    assert parsed["redis_version"] == module["version"] == redis_client.info("server")["redis_version"]
     assert parsed["tcp_port"] == redis_params["port"]
     for key in ("role", "version", "keyspace"):
         if key == "keyspace":
@@ -78,17 +60,17 @@ def test_module_and_filter_agree_on_the_same_server(redis_params, client, prefix
     assert {c: by_check(from_text)[c]["status"] for c in stable} == {c: by_check(module)[c]["status"] for c in stable}
 
 
-def test_keyspace_counts_per_db_match_info(redis_params, client, prefix):
-    client.set(prefix + "k1", "v")
-    client.set(prefix + "k2", "v")
-    client.set(prefix + "k3", "v", ex=600)
+def test_keyspace_counts_per_db_match_info(redis_params, redis_client, redis_prefix):
+    redis_client.set(redis_prefix + "k1", "v")
+    redis_client.set(redis_prefix + "k2", "v")
+    redis_client.set(redis_prefix + "k3", "v", ex=600)
     result = run_module("redis_health", dict(redis_params, sample_seconds=0))
-    info = client.info("keyspace")[f"db{DB}"]
+    info = redis_client.info("keyspace")[f"db{DB}"]
     assert result["keyspace"][f"db{DB}"]["keys"] == info["keys"] >= 3
     assert result["keyspace"][f"db{DB}"]["expires"] == info["expires"] >= 1
 
 
-def test_misses_lower_the_hit_rate_lifetime_and_window(redis_params, client, prefix):
+def test_misses_lower_the_hit_rate_lifetime_and_window(redis_params, redis_client, redis_prefix):
     stop = threading.Event()
 
     def lookups():
@@ -96,19 +78,19 @@ def test_misses_lower_the_hit_rate_lifetime_and_window(redis_params, client, pre
         for i in range(20000):
             if stop.is_set():
                 break
-            client.get(prefix + "hit")
+            redis_client.get(redis_prefix + "hit")
             for j in range(19):
-                client.get(f"{prefix}miss:{j}")
+                redis_client.get(f"{redis_prefix}miss:{j}")
 
-    client.set(prefix + "hit", "1")
-    client.config_resetstat()
+    redis_client.set(redis_prefix + "hit", "1")
+    redis_client.config_resetstat()
     try:
         for _ in range(3):
-            client.get(prefix + "hit")
+            redis_client.get(redis_prefix + "hit")
         for i in range(7):
-            client.get(f"{prefix}miss:{i}")
+            redis_client.get(f"{redis_prefix}miss:{i}")
         lifetime = run_module("redis_health", dict(redis_params, sample_seconds=0))
-        stats = client.info("stats")
+        stats = redis_client.info("stats")
         worker = threading.Thread(target=lookups, daemon=True)
         worker.start()
         try:
@@ -117,7 +99,7 @@ def test_misses_lower_the_hit_rate_lifetime_and_window(redis_params, client, pre
             stop.set()
             worker.join(timeout=30)
     finally:
-        client.config_resetstat()  # leave the shared lab's counters healthy
+        redis_client.config_resetstat()  # leave the shared lab's counters healthy
     expected = round(100.0 * stats["keyspace_hits"] / (stats["keyspace_hits"] + stats["keyspace_misses"]), 2)
     finding = by_check(lifetime)["redis_hit_rate"]
     assert finding["value"] == expected == lifetime["hit_rate"]["lifetime_pct"]
@@ -135,30 +117,30 @@ def test_misses_lower_the_hit_rate_lifetime_and_window(redis_params, client, pre
     assert window["ops_per_sec"] > 0
 
 
-def test_low_maxmemory_is_a_memory_finding_and_is_restored(redis_params, client, prefix):
-    original = client.config_get("maxmemory")["maxmemory"]
-    policy = client.config_get("maxmemory-policy")["maxmemory-policy"]
+def test_low_maxmemory_is_a_memory_finding_and_is_restored(redis_params, redis_client, redis_prefix):
+    original = redis_client.config_get("maxmemory")["maxmemory"]
+    policy = redis_client.config_get("maxmemory-policy")["maxmemory-policy"]
     try:
-        used = client.info("memory")["used_memory"]
+        used = redis_client.info("memory")["used_memory"]
         limit = used + 400_000
-        client.config_set("maxmemory-policy", "noeviction")
-        client.config_set("maxmemory", limit)
+        redis_client.config_set("maxmemory-policy", "noeviction")
+        redis_client.config_set("maxmemory", limit)
         blob = "x" * 10_000
         for i in range(60):  # bounded fill, stop at 92 % or when Redis refuses (OOM)
-            if client.info("memory")["used_memory"] >= 0.92 * limit:
+            if redis_client.info("memory")["used_memory"] >= 0.92 * limit:
                 break
             try:
-                client.set(f"{prefix}fill:{i}", blob)
+                redis_client.set(f"{redis_prefix}fill:{i}", blob)
             except redis.exceptions.OutOfMemoryError:
                 break
         result = run_module("redis_health", dict(redis_params, sample_seconds=0, slowlog_count=0))
     finally:
-        keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        keys = list(redis_client.scan_iter(match=redis_prefix + "*", count=1000))
         if keys:
-            client.delete(*keys)
-        client.config_set("maxmemory", original)
-        client.config_set("maxmemory-policy", policy)
-    assert client.config_get("maxmemory")["maxmemory"] == original == "0"
+            redis_client.delete(*keys)
+        redis_client.config_set("maxmemory", original)
+        redis_client.config_set("maxmemory-policy", policy)
+    assert redis_client.config_get("maxmemory")["maxmemory"] == original == "0"
     finding = by_check(result)["redis_memory_usage"]
     assert result["memory"]["maxmemory_bytes"] == limit
     assert result["memory"]["basis"] == "maxmemory"
@@ -167,15 +149,15 @@ def test_low_maxmemory_is_a_memory_finding_and_is_restored(redis_params, client,
     assert "memory use (of maxmemory)" in finding["message"]
 
 
-def test_slowlog_entries_match_slowlog_get(redis_params, client, prefix):
-    threshold = client.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
-    marker = prefix + "slow"
+def test_slowlog_entries_match_slowlog_get(redis_params, redis_client, redis_prefix):
+    threshold = redis_client.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
+    marker = redis_prefix + "slow"
     try:
-        client.config_set("slowlog-log-slower-than", 0)  # log everything for a moment
-        client.echo(marker)
+        redis_client.config_set("slowlog-log-slower-than", 0)  # log everything for a moment
+        redis_client.echo(marker)
     finally:
-        client.config_set("slowlog-log-slower-than", threshold)
-    entries = {e["id"]: e for e in client.slowlog_get(128)}
+        redis_client.config_set("slowlog-log-slower-than", threshold)
+    entries = {e["id"]: e for e in redis_client.slowlog_get(128)}
     result = run_module("redis_health", dict(redis_params, sample_seconds=0, slowlog_count=128))
     ours = [e for e in result["slowlog"] if marker in e["command"]]
     assert len(ours) == 1
@@ -186,9 +168,9 @@ def test_slowlog_entries_match_slowlog_get(redis_params, client, prefix):
     assert by_check(result)["redis_slowlog"]["value"] == durations[0]
 
 
-def test_persistence_and_replication_of_the_lab(redis_params, client):
+def test_persistence_and_replication_of_the_lab(redis_params, redis_client):
     result = run_module("redis_health", dict(redis_params, sample_seconds=0))
-    info = client.info("persistence")
+    info = redis_client.info("persistence")
     assert result["persistence"]["rdb_last_bgsave_status"] == info["rdb_last_bgsave_status"] == "ok"
     assert result["persistence"]["aof_enabled"] is False
     assert result["replication"] == {"role": "master", "connected_replicas": 0, "replicas": [], "lag_seconds": None}
