@@ -77,8 +77,17 @@ def redis_prefix(redis_client):
     """A unique key prefix; every key under it is deleted afterwards."""
     import uuid
 
+    import time
+
+    import redis
+
     name = f"redist:{uuid.uuid4().hex[:8]}:"
     yield name
-    keys = list(redis_client.scan_iter(match=name + "*", count=1000))
-    if keys:
-        redis_client.delete(*keys)
+    for _attempt in range(30):  # another test may be restarting the shared Redis: wait for it, bounded
+        try:
+            keys = list(redis_client.scan_iter(match=name + "*", count=1000))
+            if keys:
+                redis_client.delete(*keys)
+            return
+        except redis.ConnectionError:
+            time.sleep(1)

@@ -15,7 +15,12 @@ __metaclass__ = type
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common, redis_info
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
+    InvalidInput,
+    ServiceError,
+    ServiceUnreachable,
+    scrub,
+)
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     CRITICAL,
     OK,
@@ -111,6 +116,7 @@ def health(params, thresholds):
     count = int(thresholds.get("slowlog_count") or 0)
     if not 0 <= count <= 128:
         raise InvalidInput("slowlog_count must be between 0 and 128, got %s" % count)
+    secrets = [params.get("password"), params.get("url")]
     client = redis_common.connect(params)
     try:
         started = time.time()
@@ -125,6 +131,10 @@ def health(params, thresholds):
         elapsed = (time.time() - first) if before is not None else None
         slowlog, slowlog_error = _optional(read_slowlog, client, count) if count else (None, None)
         latency, latency_error = _optional(read_latency, client)
+    except (redis_common.redis.ConnectionError, redis_common.redis.TimeoutError) as exc:
+        raise ServiceUnreachable("lost Redis at %s: %s" % (target, scrub(str(exc), secrets)))
+    except redis_common.redis.RedisError as exc:
+        raise ServiceError("Redis error at %s: %s" % (target, scrub(str(exc), secrets)))
     finally:
         client.close()
     return evaluate(

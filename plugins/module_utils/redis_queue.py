@@ -16,7 +16,12 @@ __metaclass__ = type
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, ServiceError, scrub
+from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
+    InvalidInput,
+    ServiceError,
+    ServiceUnreachable,
+    scrub,
+)
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     OK,
     UNKNOWN,
@@ -372,6 +377,8 @@ def run(params, check_mode=False):
             if params.get("queues") and record["changed"] and not check_mode:
                 after = measure(client, layout_of(client, params["queues"], params.get("celery")))
                 result["lengths_after"] = dict((n, v["length"]) for n, v in after.items())
+    except (redis_common.redis.ConnectionError, redis_common.redis.TimeoutError) as exc:
+        raise ServiceUnreachable("lost Redis at %s: %s" % (target, scrub(str(exc), secrets)))
     except redis_common.redis.ResponseError as exc:
         raise ServiceError("Redis refused a command: %s" % scrub(str(exc), secrets))
     except redis_common.redis.RedisError as exc:

@@ -11,7 +11,6 @@ import os
 import subprocess
 import threading
 
-import pytest
 import redis
 
 from ansible_collections.opsbook.runbooks.plugins.filter.redis import redis_findings, redis_info_filter

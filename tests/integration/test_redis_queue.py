@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 
 import pytest
-import redis
 
-from tests.helpers import REDIS_TEST_DB, closed_port, run_module
+from tests.helpers import REDIS_TEST_DB, ListWorker, closed_port, run_module
 
 DB = REDIS_TEST_DB
 SEP = "\x06\x16"
@@ -23,37 +20,10 @@ def params(redis_params):
     return dict(redis_params, db=DB)
 
 
-class Worker(threading.Thread):
-    """Pushes to (producer) or pops from (consumer) a list until stopped; bounded in count."""
-
-    def __init__(self, conn, key, produce, limit=5000, pause=0.005):
-        super().__init__(daemon=True)
-        self.conn, self.key, self.produce, self.limit, self.pause = conn, key, produce, limit, pause
-        self.stop = threading.Event()
-        self.done = 0
-
-    def run(self):
-        while not self.stop.is_set() and self.done < self.limit:
-            if self.produce:
-                self.conn.lpush(self.key, f"job-{self.done}")
-            elif self.conn.rpop(self.key) is None:
-                break
-            self.done += 1
-            time.sleep(self.pause)
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.join(timeout=30)
-
-
 def test_backlog_without_consumer_is_growing_and_critical(params, redis_client, redis_prefix):
     queue = redis_prefix + "sync_queue"
     redis_client.lpush(queue, *[f"old-{i}" for i in range(150)])
-    with Worker(redis_client, queue, produce=True):
+    with ListWorker(redis_client, queue, produce=True):
         result = run_module("redis_queue", dict(params, queues=[queue], samples=3, interval=0.5,
                                                 length_warn=100, length_crit=1000))
     q = result["queues"][0]
@@ -80,7 +50,7 @@ def test_backlog_without_consumer_is_growing_and_critical(params, redis_client, 
 def test_consumer_draining_is_reported_with_eta(params, redis_client, redis_prefix):
     queue = redis_prefix + "drain"
     redis_client.lpush(queue, *[f"job-{i}" for i in range(3000)])
-    with Worker(redis_client, queue, produce=False, pause=0.001):
+    with ListWorker(redis_client, queue, produce=False, pause=0.001):
         result = run_module("redis_queue", dict(params, queues=[queue], samples=3, interval=0.5))
     q = result["queues"][0]
     assert q["trend"] == "draining"
