@@ -221,3 +221,12 @@ def test_unreachable_is_a_finding_without_action_and_a_failure_with_one(params):
     assert "Connection refused" in seen["findings"][0]["message"]
     acted = run_module("redis_queue", dict(params, port=port, connect_timeout=1, purge="q", confirm="q"))
     assert acted["failed"] and "cannot reach Redis" in acted["msg"]
+
+
+def test_password_in_url_never_reaches_the_result(params):
+    secret = "s3cret-queue-pass"
+    url = f"redis://opsbook:{secret}@127.0.0.1:{params['port']}/{DB}"
+    result = run_module("redis_queue", {"url": url, "queues": ["q"], "samples": 1, "connect_timeout": 2})
+    assert result["status"] == "critical"
+    assert "WRONGPASS" in result["findings"][0]["message"] or "invalid" in result["findings"][0]["message"]
+    assert secret not in str({k: v for k, v in result.items() if k != "_stderr"}) + result["_stderr"]
