@@ -187,3 +187,48 @@ def test_unreachable_within_timeout_does_not_sample(redis_params):
     assert result["status"] == "critical"
     assert result["reachable"] is False
     assert result["duration"] < 10
+
+
+PLAYBOOK = """
+- name: A site that only has redis-cli
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Run redis-cli INFO
+      ansible.builtin.command: redis-cli -h {{ host }} -p {{ port }} INFO
+      register: info_out
+      changed_when: false
+    - name: Parse and judge it with the filters
+      ansible.builtin.copy:
+        content: "{{ info_out.stdout | opsbook.runbooks.redis_info | opsbook.runbooks.redis_findings(hit_rate_warn_pct=90)
+                     | to_json }}"
+        dest: "{{ out }}"
+        mode: "0600"
+"""
+
+
+def test_filters_in_a_real_playbook_agree_with_the_module(redis_params, redis_client, redis_prefix, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    redis_client.set(redis_prefix + "pb", "1")
+    redis_client.get(redis_prefix + "pb")  # a keyspace hit, so the hit rate is measured (and stays healthy)
+    playbook, out = tmp_path / "info.yml", tmp_path / "judged.json"
+    playbook.write_text(PLAYBOOK)
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", "localhost,", "-c", "local", str(playbook),
+         "-e", f"host={redis_params['host']} port={redis_params['port']} out={out}",
+         "-e", f"ansible_python_interpreter={sys.executable}"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    judged = json.loads(out.read_text())
+    module = run_module("redis_health", dict(redis_params, sample_seconds=0, hit_rate_warn_pct=90))
+    assert judged["version"] == module["version"]
+    assert judged["keyspace"][f"db{DB}"]["keys"] == module["keyspace"][f"db{DB}"]["keys"]
+    assert judged["memory"]["maxmemory_bytes"] == module["memory"]["maxmemory_bytes"]
+    stable = ("redis_memory_usage", "redis_persistence", "redis_replication", "redis_evictions")
+    assert {c: by_check(judged)[c]["status"] for c in stable} == {c: by_check(module)[c]["status"] for c in stable}
+    hit = by_check(judged)["redis_hit_rate"]
+    assert hit["value"] is None or hit["threshold"]["warn"] == 90  # the filter's keyword reached the check
