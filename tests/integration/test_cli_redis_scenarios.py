@@ -176,3 +176,29 @@ def test_queue_backlog_purge_needs_the_queue_named(lab, redis_client, redis_pref
     purge = [a for a in report["actions"] if a["action"] == "purge"][0]
     assert purge["detail"] == f"deleted queue {queue}: 51 items in 1 keys"  # 50 + the requeued dead letter
     assert redis_client.exists(queue) == 0
+
+
+def test_redis_health_host_without_redis_is_unknown(tmp_path):
+    import sys
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    app-1:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    proc = run_cli("run", "redis-health", "-i", str(inventory), "--json")
+    report = report_of(proc)
+    assert proc.returncode == 3 and report["status"] == "unknown"
+    assert [f["check"] for f in report["findings"]] == ["redis_reachable"]
+    assert report["findings"][0]["message"] == "no opsbook_redis connection is defined for app-1: Redis not checked"
+
+
+def test_queue_backlog_secrets_stay_out_of_artifacts(lab, redis_client, redis_prefix, tmp_path):
+    queue, dead = redis_prefix + "q", redis_prefix + "q:dead"
+    redis_client.lpush(dead, "failed-1")
+    artifacts = tmp_path / "artifacts"
+    proc = run_cli("run", "queue-backlog", "--remediate", "--json", "--artifacts-dir", str(artifacts), "-vv", "-e",
+                   queue_vars([queue], queue_backlog_samples=1, queue_backlog_recheck_samples=1,
+                              queue_backlog_dead_letter_queue=dead))
+    assert report_of(proc)["run"]["failed"] is False
+    secret = lab["services"]["redis"]["password"]
+    texts = [p.read_text(errors="replace") for p in artifacts.rglob("*") if p.is_file()]
+    assert texts and all(secret not in text for text in texts + [proc.stdout, proc.stderr])
