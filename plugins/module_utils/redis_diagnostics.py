@@ -263,12 +263,15 @@ def _replication_finding(rep, t, target):
     if rep["role"] == "master":
         if not rep["replicas"]:
             return make_finding("redis_replication", OK, "master with no replicas", value=0, target=target)
-        finding = threshold_finding(
+        syncing = ["%s %s" % (r["address"], r["state"]) for r in rep["replicas"] if r["state"] != "online"]
+        if syncing:
+            return make_finding("redis_replication", WARNING, "replicas not online: %s" % ", ".join(syncing),
+                                value=len(syncing), target=target)
+        return threshold_finding(
             "redis_replication", rep["lag_seconds"], warn=t["replication_lag_warn_seconds"],
             crit=t["replication_lag_crit_seconds"], unit="s", target=target,
             label="worst replica lag (%d replicas)" % len(rep["replicas"]),
         )
-        return finding
     if rep.get("link_status") != "up":
         return make_finding(
             "redis_replication", CRITICAL,

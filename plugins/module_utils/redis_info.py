@@ -179,19 +179,21 @@ def replication(info):
     result = {"role": role, "connected_replicas": _int(info, "connected_slaves")}
     if role == "master":
         offset = _int(info, "master_repl_offset")
+        numbered = sorted((int(m.group(1)), m.group(0)) for m in map(_REPLICA_KEY.match, info) if m)
         replicas = []
-        for key in sorted(info, key=lambda k: int(_REPLICA_KEY.match(k).group(1)) if _REPLICA_KEY.match(k) else -1):
-            if _REPLICA_KEY.match(key) and isinstance(info[key], dict):
-                rep = info[key]
-                replicas.append({
-                    "address": "%s:%s" % (rep.get("ip"), rep.get("port")),
-                    "state": rep.get("state"),
-                    "lag_seconds": rep.get("lag"),
-                    "offset_lag_bytes": offset - int(rep.get("offset", offset)),
-                })
+        for _number, key in numbered:
+            rep = info[key]
+            if not isinstance(rep, dict):
+                continue
+            replicas.append({
+                "address": "%s:%s" % (rep.get("ip"), rep.get("port")),
+                "state": rep.get("state"),
+                "lag_seconds": rep.get("lag"),
+                "offset_lag_bytes": offset - int(rep.get("offset", offset)),
+            })
         result["replicas"] = replicas
-        result["lag_seconds"] = max([r["lag_seconds"] for r in replicas if r["lag_seconds"] is not None] or [None]) \
-            if replicas else None
+        lags = [r["lag_seconds"] for r in replicas if r["lag_seconds"] is not None]
+        result["lag_seconds"] = max(lags) if lags else None
     else:
         link = info.get("master_link_status")
         result.update({

@@ -108,6 +108,13 @@ def test_findings_from_master_with_replica_and_aof(filters):
     assert by_check(result)["redis_replication"]["value"] == 1
 
 
+def test_master_with_a_replica_still_syncing(filters):
+    raw = text("master_aof_replica").replace("state=online", "state=wait_bgsave")
+    finding = by_check(filters["redis_findings"](raw))["redis_replication"]
+    assert finding["status"] == "warning"
+    assert finding["message"] == "replicas not online: 127.0.0.1:17902 wait_bgsave"
+
+
 def test_replica_link_up_and_syncing(filters):
     up = filters["redis_findings"](text("replica"))
     assert up["replication"]["link_status"] == "up"
