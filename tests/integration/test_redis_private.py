@@ -110,3 +110,19 @@ def test_replica_online_then_master_lost(private_redis):
     assert finding["status"] == "critical"
     assert finding["message"].startswith(f"replica's link to master 127.0.0.1:{master_port} is down")
     assert lost["status"] == "critical"
+
+
+def test_flushdb_confirmed_empties_only_that_database(private_redis):
+    port, client, _ = private_redis()
+    db2 = redis.Redis(host="127.0.0.1", port=port, db=2)
+    db2.mset({"redist:a": 1, "redist:b": 2, "redist:c": 3})
+    client.set("redist:keep", "1")  # database 0
+    args = {"host": "127.0.0.1", "port": port, "db": 2, "flushdb": True, "confirm": "db2"}
+    dry = run_module("redis_queue", args, check_mode=True)
+    assert dry["actions"][0]["detail"] == "would delete all 3 keys of database 2 (FLUSHDB)"
+    assert db2.dbsize() == 3
+    done = run_module("redis_queue", args)
+    assert done["changed"] is True and done["actions"][0]["dry_run"] is False
+    assert done["actions"][0]["detail"] == "deleted all 3 keys of database 2 (FLUSHDB)"
+    assert db2.dbsize() == 0 and client.get("redist:keep") == b"1"
+    assert run_module("redis_queue", args)["changed"] is False  # nothing left: idempotent
