@@ -88,3 +88,36 @@ def docker_lab(lab):
     Lab(log=lambda *_: None).up(extra=("docker",))
     svc = lab_state()["services"]["docker"]
     return dict(svc, env=dict(os.environ, DOCKER_HOST=svc["docker_host"]))
+
+@pytest.fixture
+def redis_client(redis_params):
+    """A redis-py client on the lab's Redis, database REDIS_TEST_DB (Redis drills' keys: `redist:<random>:*`)."""
+    import redis
+
+    from tests.helpers import REDIS_TEST_DB
+
+    conn = redis.Redis(host=redis_params["host"], port=redis_params["port"], db=REDIS_TEST_DB,
+                       username=redis_params["username"], password=redis_params["password"], socket_timeout=10)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_client):
+    """A unique key prefix; every key under it is deleted afterwards."""
+    import uuid
+
+    import time
+
+    import redis
+
+    name = f"redist:{uuid.uuid4().hex[:8]}:"
+    yield name
+    for _attempt in range(30):  # another test may be restarting the shared Redis: wait for it, bounded
+        try:
+            keys = list(redis_client.scan_iter(match=name + "*", count=1000))
+            if keys:
+                redis_client.delete(*keys)
+            return
+        except redis.ConnectionError:
+            time.sleep(1)
