@@ -470,7 +470,9 @@ def catalog(location, kind=None, label=None, verify=True, max_age_hours=None, no
         threshold_finding,
     )
 
-    location = ensure_location(location, create=False)
+    if not location:
+        raise InvalidInput("location: a backup directory is required")
+    location = os.path.abspath(os.path.expanduser(location))
     now = now if now is not None else time.time()
     backups, groups, findings = [], {}, []
     for entry in list_backups(location, kind, label):
@@ -508,7 +510,8 @@ def catalog(location, kind=None, label=None, verify=True, max_age_hours=None, no
                                                                   ", ".join(leftovers[:5])),
                                      value=len(leftovers), target=location))
     if not backups:
-        findings.append(make_finding("backup_catalog", WARNING, "no backups in %s" % location, value=0, target=location))
+        findings.append(make_finding("backup_catalog", WARNING, "no backups in %s%s" % (
+            location, "" if os.path.isdir(location) else " (the directory does not exist)"), value=0, target=location))
     elif not findings or all(f["status"] == OK for f in findings):
         findings.append(make_finding("backup_catalog", OK, "%d backups in %s, all verified" % (len(backups), location)
                                      if verify else "%d backups in %s" % (len(backups), location),

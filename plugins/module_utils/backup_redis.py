@@ -377,7 +377,7 @@ def _restore(params, check_mode):
                 % (restored, details["keys"])), value=len(mismatches), target=target))
         else:
             findings.append(make_finding("redis_restore_verified", OK, "%s matches backup %s: %d keys, every "
-                                         "key's DUMP digest equal" % (target, manifest["name"], restored),
+                                         "key's content digest equal" % (target, manifest["name"], restored),
                                          value=0, target=target))
     if params["delete_after_verify"]:
         for start in range(0, len(keys), _BATCH):
@@ -414,7 +414,7 @@ def _restore_batch(client, batch, replace):
 
 
 def verify_keys(client, path):
-    """Compare every key of an export with the server: present, same DUMP digest."""
+    """Compare every key of an export with the server: present, same content digest."""
     problems = []
     items = list(read_keys(path))
     for start in range(0, len(items), _BATCH):
