@@ -428,6 +428,33 @@ def run_backup(params, kind, label, check_mode, write, tools=None):
             "duration": manifest["duration"], "size": manifest["size"]}
 
 
+def open_for_restore(params, kind, check, target, what=None):
+    """The first steps every restore shares: pick the backup, check its kind, verify its files.
+
+    Returns ``(manifest, result, findings)``.  When a file does not match the manifest,
+    ``findings`` is None and ``result`` is final: nothing restored, one critical
+    ``<check>`` finding (the restore refuses).  Otherwise ``findings`` starts with an ok
+    ``<check>`` finding and ``result`` is to be completed by the caller.
+    """
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import CRITICAL, OK, make_finding
+
+    started = time.time()
+    backup_dir, skipped = resolve_backup(params, kind)
+    manifest, problems = verify_backup(backup_dir)
+    if manifest.get("kind") != kind:
+        raise InvalidInput("backup: %s is a %s backup, not a %s one%s" % (
+            backup_dir, manifest.get("kind"), kind, (" (%s)" % what) if what else ""))
+    result = {"changed": False, "backup": backup_dir, "target": target, "skipped_backups": skipped,
+              "restored": False, "verified": False, "problems": problems, "started": round(started, 3)}
+    if problems:
+        result["findings"] = [make_finding(check, CRITICAL, "refusing to restore %s: %s" % (
+            manifest["name"], "; ".join(problems[:5])), value=len(problems), target=backup_dir)]
+        return manifest, finish_timing(result), None
+    findings = [make_finding(check, OK, "%s: %d files match the manifest's SHA-256" % (
+        manifest["name"], len(manifest["files"])), value=0, target=backup_dir)]
+    return manifest, result, findings
+
+
 def finish_timing(result):
     """Set ``finished`` and ``duration`` from ``result['started']`` (epoch seconds)."""
     finished = time.time()

@@ -17,7 +17,6 @@ import fnmatch
 import hashlib
 import os
 import tarfile
-import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
@@ -112,23 +111,14 @@ def backup(params, check_mode=False):
 
 def restore(params, check_mode=False):
     """Extract a files backup into an empty ``dest`` and verify every file's SHA-256."""
-    started = time.time()
     dest = os.path.abspath(os.path.expanduser(params["dest"]))
     if os.path.exists(dest) and (not os.path.isdir(dest) or os.listdir(dest)):
         raise InvalidInput("dest: %s must be an empty or new directory (nothing is overwritten)" % dest)
-    backup_dir, skipped = backup_common.resolve_backup(params, KIND)
-    manifest, problems = backup_common.verify_backup(backup_dir)
-    if manifest.get("kind") != KIND:
-        raise InvalidInput("backup: %s is a %s backup, not a files one" % (backup_dir, manifest.get("kind")))
-    result = {"changed": False, "backup": backup_dir, "dest": dest, "skipped_backups": skipped, "restored": False,
-              "verified": False, "problems": problems, "started": round(started, 3)}
-    if problems:
-        result["findings"] = [make_finding("files_backup_integrity", CRITICAL, "refusing to restore %s: %s" % (
-            manifest["name"], "; ".join(problems[:5])), value=len(problems), target=backup_dir)]
-        return backup_common.finish_timing(result)
+    manifest, result, findings = backup_common.open_for_restore(params, KIND, "files_backup_integrity", dest)
+    result["dest"] = dest
+    if findings is None:
+        return result
     details = manifest["details"]
-    findings = [make_finding("files_backup_integrity", OK, "%s: archive matches the manifest's SHA-256" % manifest["name"],
-                             value=0, target=backup_dir)]
     if check_mode:
         result["changed"] = True
         findings.append(make_finding("files_restore", OK, "would extract %d files into %s" % (
@@ -137,11 +127,11 @@ def restore(params, check_mode=False):
         return backup_common.finish_timing(result)
     if not os.path.isdir(dest):
         os.makedirs(dest, 0o700)
-    with tarfile.open(os.path.join(backup_dir, details["archive"]), "r:gz") as tar:
+    with tarfile.open(os.path.join(result["backup"], details["archive"]), "r:gz") as tar:
         for member in tar.getmembers():
             target = os.path.abspath(os.path.join(dest, member.name))
             if not target.startswith(dest + os.sep) or member.issym() or member.islnk() or member.isdev():
-                raise InvalidInput("backup: %s holds an unsafe member %r" % (backup_dir, member.name))
+                raise InvalidInput("backup: %s holds an unsafe member %r" % (result["backup"], member.name))
         tar.extractall(dest)  # members checked above: no absolute paths, links or devices
     result.update(changed=True, restored=True)
     if params["verify"]:

@@ -380,27 +380,14 @@ def _database_exists(conn, name):
 def restore(params, check_mode=False):
     """Verify a backup, restore it into ``target_database`` and verify the result."""
     validate_restore_params(params)
-    started = time.time()
     target_db = params["target_database"]
     target = "%s@%s:%s/%s" % (params["user"], params["host"], params["port"], target_db)
-    backup_dir, skipped = backup_common.resolve_backup(params, KIND)
-    manifest, problems = backup_common.verify_backup(backup_dir)
-    result = {"changed": False, "backup": backup_dir, "target": target, "target_database": target_db,
-              "skipped_backups": skipped, "restored": False, "verified": False, "problems": problems,
-              "started": round(started, 3)}
-    if manifest.get("kind") != KIND:
-        raise InvalidInput("backup: %s is a %s backup, not a PostgreSQL one" % (backup_dir, manifest.get("kind")))
-    if problems:
-        result["findings"] = [make_finding(
-            "postgres_backup_integrity", CRITICAL,
-            "refusing to restore %s: %s" % (manifest["name"], "; ".join(problems[:5])),
-            value=len(problems), target=backup_dir)]
-        return backup_common.finish_timing(result)
+    manifest, result, findings = backup_common.open_for_restore(params, KIND, "postgres_backup_integrity", target)
+    result["target_database"] = target_db
+    if findings is None:
+        return result
     details = manifest["details"]
     pg_restore = find_tool("pg_restore", params.get("bin_dir"))
-    findings = [make_finding("postgres_backup_integrity", OK,
-                             "%s: %d files match the manifest's SHA-256" % (manifest["name"], len(manifest["files"])),
-                             value=0, target=backup_dir)]
     with postgres.connection(params) as admin:
         exists = _database_exists(admin, target_db)
         if exists and params["mode"] == "create":
@@ -420,7 +407,7 @@ def restore(params, check_mode=False):
     argv = [pg_restore, "--exit-on-error", "--jobs", str(params["jobs"])] + connection_args(params, target_db)
     if params["no_owner"]:
         argv += ["--no-owner", "--no-privileges"]
-    argv.append(os.path.join(backup_dir, details["dump"]))
+    argv.append(os.path.join(result["backup"], details["dump"]))
     restore_started = time.time()
     run_tool(params, argv, params["restore_timeout"], "pg_restore into %s" % target_db)
     result["restored"] = True

@@ -324,27 +324,18 @@ def restore(params, check_mode=False):
 
 
 def _restore(params, check_mode):
-    started = time.time()
     target = redis_common.describe_target(params)
     if params["replace"] and params.get("confirm") != target:
         raise InvalidInput("confirm: replace overwrites existing keys in %s; set confirm: %s to allow it"
                            % (target, target))
-    backup_dir, skipped = backup_common.resolve_backup(params, KIND)
-    manifest, problems = backup_common.verify_backup(backup_dir)
-    if manifest.get("kind") != KIND:
-        raise InvalidInput("backup: %s is a %s backup; only logical Redis backups are restored by this module "
-                           "(an RDB is restored by placing it in a stopped server's data directory)"
-                           % (backup_dir, manifest.get("kind")))
-    result = {"changed": False, "backup": backup_dir, "target": target, "skipped_backups": skipped,
-              "restored": False, "verified": False, "problems": problems, "keys": 0, "started": round(started, 3)}
-    if problems:
-        result["findings"] = [make_finding("redis_backup_integrity", CRITICAL, "refusing to restore %s: %s" % (
-            manifest["name"], "; ".join(problems[:5])), value=len(problems), target=backup_dir)]
-        return backup_common.finish_timing(result)
+    manifest, result, findings = backup_common.open_for_restore(
+        params, KIND, "redis_backup_integrity", target,
+        "an RDB is restored by placing it in a stopped server's data directory")
+    if findings is None:
+        return result
+    result["keys"] = 0
     details = manifest["details"]
-    findings = [make_finding("redis_backup_integrity", OK, "%s: %d files match the manifest's SHA-256" % (
-        manifest["name"], len(manifest["files"])), value=0, target=backup_dir)]
-    path = os.path.join(backup_dir, details["file"])
+    path = os.path.join(result["backup"], details["file"])
     client = redis_common.connect(params)
     keys = [key for key, _p, _t, _d in read_keys(path)]
     existing = _existing(client, keys)
