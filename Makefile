@@ -1,10 +1,10 @@
 # The two set-up commands of the README:
 #   make demo   install, start the local lab, run the health-check scenario against it
-#   make test   install, start the lab, run the whole test suite (pytest, ansible-test sanity, ansible-lint)
+#   make test   install, start the lab, run the whole test suite (pytest, molecule, ansible-test sanity, ansible-lint)
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bootstrap lab pytest sanity lint build clean
+.PHONY: demo test bootstrap lab pytest molecule sanity lint build clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -17,10 +17,13 @@ demo: lab
 
 test: lab
 	$(BIN)/pytest tests
-	@$(MAKE) --no-print-directory sanity lint
+	@$(MAKE) --no-print-directory molecule sanity lint
 
 pytest: lab
 	$(BIN)/pytest tests
+
+molecule: lab
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
 
 sanity: bootstrap
 	@scripts/sanity.sh
