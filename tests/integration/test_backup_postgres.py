@@ -271,6 +271,26 @@ def test_second_concurrent_backup_fails_clearly(pg_params, source_db, tmp_path):
     assert listed["status"] == "ok"
 
 
+def test_second_concurrent_backup_waits_for_the_lock(pg_params, source_db, tmp_path):
+    name, _created = source_db
+    args = dict(pg_params, database=name, location=str(tmp_path), lock_wait=60)
+
+    def start_second(_pid):
+        second, args_file = _module_process(args)
+        # it must be waiting on the location lock, not dumping
+        assert not _children_named(second.pid, "pg_dump", timeout=1.5)
+        return second, args_file
+
+    _proc, first, (second, args_file) = _while_pg_dump_waits(pg_params, name, args, start_second)
+    out, _err = second.communicate(timeout=60)
+    os.unlink(args_file)
+    second_result = json.loads(out)
+    assert first["published"] and second_result["published"]
+    assert first["name"] != second_result["name"]
+    listed = run_module("backup_catalog", {"location": str(tmp_path)})
+    assert [b["verified"] for b in listed["backups"]] == [True, True]
+
+
 def test_retention_by_count_and_after_a_failed_backup(pg_params, source_db, tmp_path):
     name, _created = source_db
     names = []
