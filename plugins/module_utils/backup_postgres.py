@@ -409,7 +409,13 @@ def restore(params, check_mode=False):
         argv += ["--no-owner", "--no-privileges"]
     argv.append(os.path.join(result["backup"], details["dump"]))
     restore_started = time.time()
-    run_tool(params, argv, params["restore_timeout"], "pg_restore into %s" % target_db)
+    try:
+        run_tool(params, argv, params["restore_timeout"], "pg_restore into %s" % target_db)
+    except ServiceError as exc:
+        # a half-restored database must not pass for a restored one: drop what this run created
+        with postgres.connection(params) as admin:
+            postgres.query(admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % _ident(target_db))
+        raise ServiceError("%s; the partially restored database %s was dropped" % (exc, target_db))
     result["restored"] = True
     result["restore_seconds"] = round(time.time() - restore_started, 3)
     if params["verify"]:

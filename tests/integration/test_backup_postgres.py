@@ -331,3 +331,35 @@ def test_bad_options_name_the_option(pg_params, tmp_path):
     assert bad["failed"] and bad["msg"].startswith("exec_in:")
     bad = run_module("pg_restore", dict(pg_params, location=str(tmp_path), target_database="x; drop"))
     assert bad["failed"] and bad["msg"].startswith("target_database:")
+
+
+def test_failed_pg_restore_drops_the_half_restored_database(pg_params, source_db, tmp_path):
+    name, created = source_db
+    backup = run_module("pg_backup", dict(pg_params, database=name, location=str(tmp_path)))
+    # a backup whose dump is valid for its manifest but not a pg_dump archive: pg_restore fails
+    dump = Path(backup["backup"], "dump.pgcustom")
+    dump.write_bytes(b"not a dump")
+    manifest_path = Path(backup["backup"], "manifest.json")
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"] = backup_common.file_entries(backup["backup"])
+    manifest_path.write_text(json.dumps(manifest))
+    target = name + "_f"
+    created.append(target)
+    failed = run_module("pg_restore", dict(pg_params, backup=backup["backup"], target_database=target))
+    assert failed["failed"]
+    assert failed["msg"].startswith("pg_restore into %s exited 1" % target)
+    assert failed["msg"].endswith("the partially restored database %s was dropped" % target)
+    conn = _connect(pg_params, pg_params["database"])
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_database WHERE datname = %s", (target,))
+        assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def test_unreachable_server_is_a_clear_failure(pg_params, tmp_path):
+    from tests.helpers import closed_port
+
+    result = run_module("pg_backup", dict(pg_params, port=closed_port(), connect_timeout=2, location=str(tmp_path)))
+    assert result["failed"] and result["msg"].startswith("cannot connect to PostgreSQL at")
+    assert "Traceback" not in result["_stderr"]
+    assert [n for n in os.listdir(tmp_path) if not n.startswith(".opsbook")] == []

@@ -161,3 +161,13 @@ def test_no_password_in_redis_backup(redis_params, source, tmp_path):
     listed = run_module("backup_catalog", {"location": str(tmp_path), "max_age_hours": 6})
     assert listed["status"] == "ok", listed["findings"]
     assert sorted(listed["groups"]) == ["redis/db8", "redis_rdb/db8"]
+
+
+def test_unreachable_redis_is_a_clear_failure(redis_params, tmp_path):
+    from tests.helpers import closed_port
+
+    result = run_module("redis_backup", dict(redis_params, port=closed_port(), connect_timeout=1.0,
+                                             location=str(tmp_path)))
+    assert result["failed"] and result["msg"].startswith("cannot reach Redis at")
+    assert redis_params["password"] not in result["msg"]
+    assert not list(tmp_path.iterdir())

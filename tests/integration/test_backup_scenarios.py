@@ -113,6 +113,23 @@ def test_dr_rehearsal_report_rto_rpo_and_no_secrets(pg_params, redis_params, sou
     assert proc.returncode == 0, [f for f in report["findings"] if f["status"] != "ok"]
 
 
+def test_dr_rehearsal_with_a_failing_backup_reports_the_step(pg_params, redis_params, sources, tmp_path):
+    reports = tmp_path / "reports"
+    proc, report = _run("dr-rehearsal", "-e", f"dr_rehearsal_location={tmp_path / 'b'}",
+                        "-e", f"dr_rehearsal_report_dir={reports}", "-e", "dr_rehearsal_pg_database=bkt_missing_db",
+                        "-e", "dr_rehearsal_redis=false", "-e", "dr_rehearsal_backup_interval_hours=0.5",
+                        tmp_path=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    step = {f["check"]: f for f in report["findings"]}["dr_step"]
+    assert step["status"] == "critical"
+    assert "step 'postgres' (backup) failed" in step["message"]
+    assert 'database "bkt_missing_db" does not exist' in step["message"]
+    data = json.loads(next(reports.glob("dr-rehearsal-*.json")).read_text())
+    assert [s["status"] for s in data["steps"]] == ["failed"]
+    assert data["rto_seconds"] is None
+    assert not [p for p in (tmp_path / "b").iterdir() if p.name.startswith("postgres-")]
+
+
 def test_backup_then_restore_scenarios(pg_params, redis_params, sources, tmp_path):
     location = tmp_path / "backups"
     proc, report = _run("backup", "-e", f"backup_location={location}", "-e", f'{{"backup_pg_databases": ["{sources}"]}}',
