@@ -305,7 +305,8 @@ def backup(params, check_mode=False):
         return result
 
     def write(staging):
-        conn = postgres.connect(params, autocommit=False)
+        # the checksum pass reads every row: bound it by the dump's timeout, not the short statement_timeout
+        conn = postgres.connect(dict(params, statement_timeout=params["dump_timeout"] * 1000), autocommit=False)
         try:
             postgres.query(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             snapshot = postgres.query_one(conn, "SELECT pg_export_snapshot() AS id")["id"]
@@ -419,7 +420,7 @@ def restore(params, check_mode=False):
     result["restored"] = True
     result["restore_seconds"] = round(time.time() - restore_started, 3)
     if params["verify"]:
-        checked = dict(params, database=target_db)
+        checked = dict(params, database=target_db, statement_timeout=params["restore_timeout"] * 1000)
         conn = postgres.connect(checked, autocommit=False)
         try:
             actual = database_fingerprint(conn, checksums=details.get("checksums", True))

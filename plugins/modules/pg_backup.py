@@ -65,6 +65,8 @@ attributes:
     description: Connects and reports what would be written; writes nothing.
 notes:
   - Supports check_mode.
+  - The checksum pass runs with O(dump_timeout) as its statement timeout, not O(statement_timeout).
+  - Without O(password), libpq's own C(PGPASSFILE) / C(~/.pgpass) is used by both the module and C(pg_dump).
   - Seeds - Techbra backup (C(pg_dump)), ML Bling disaster recovery (timestamped dumps, retention 30 days).
 seealso:
   - module: opsbook.runbooks.pg_restore

@@ -50,6 +50,10 @@ attributes:
 notes:
   - Supports check_mode.
   - Seed - Techbra C(redis-cli BGSAVE).
+  - The logical export is not a point-in-time snapshot (keys are read while the server keeps
+    serving writes); keys deleted between C(SCAN) and C(DUMP) are left out. Use V(rdb) for a
+    point-in-time copy of the whole server.
+  - TTLs are stored as the remaining milliseconds at export time and applied again on restore.
 seealso:
   - module: opsbook.runbooks.redis_restore
   - module: opsbook.runbooks.backup_catalog
