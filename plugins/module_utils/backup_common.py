@@ -31,6 +31,13 @@ import shutil
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, OpsbookError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
+    CRITICAL,
+    OK,
+    WARNING,
+    make_finding,
+    threshold_finding,
+)
 
 MANIFEST = "manifest.json"
 SCHEMA = "opsbook.backup/v1"
@@ -436,8 +443,6 @@ def open_for_restore(params, kind, check, target, what=None):
     ``<check>`` finding (the restore refuses).  Otherwise ``findings`` starts with an ok
     ``<check>`` finding and ``result`` is to be completed by the caller.
     """
-    from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import CRITICAL, OK, make_finding
-
     started = time.time()
     backup_dir, skipped = resolve_backup(params, kind)
     manifest, problems = verify_backup(backup_dir)
@@ -489,14 +494,6 @@ def catalog(location, kind=None, label=None, verify=True, max_age_hours=None, no
     corrupt backups (critical), missing or too old newest verified backups, and
     temporary directories left by a backup that died.
     """
-    from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
-        CRITICAL,
-        OK,
-        WARNING,
-        make_finding,
-        threshold_finding,
-    )
-
     if not location:
         raise InvalidInput("location: a backup directory is required")
     location = os.path.abspath(os.path.expanduser(location))
