@@ -205,13 +205,22 @@ def _persistence(client):
 
 
 def bgsave_and_wait(client, timeout):
-    """Start BGSAVE (after any running one) and wait for a successful save; return its LASTSAVE."""
+    """Start BGSAVE (after any running one) and wait for a successful save; return its LASTSAVE.
+
+    Completion is told by INFO's ``rdb_saves`` counter (Redis >= 7); older servers only have
+    LASTSAVE, whose one-second resolution cannot tell a save in the same second apart, so
+    there we let that second pass first.
+    """
     deadline = time.time() + timeout
-    before = client.lastsave()
     while _persistence(client).get("rdb_bgsave_in_progress"):
         if time.time() > deadline:
             raise ServiceError("a background save was still running after %ss" % timeout)
         time.sleep(0.2)
+    saves_before = _persistence(client).get("rdb_saves")
+    before = client.lastsave()
+    if saves_before is None:
+        while client.time()[0] <= int(before.timestamp() if hasattr(before, "timestamp") else before):
+            time.sleep(0.1)
     try:
         client.bgsave()
     except redis.ResponseError as exc:
@@ -219,12 +228,15 @@ def bgsave_and_wait(client, timeout):
             raise _redis_error("BGSAVE", exc)
     while True:
         info = _persistence(client)
-        if not info.get("rdb_bgsave_in_progress") and client.lastsave() != before:
-            if info.get("rdb_last_bgsave_status") != "ok":
-                raise ServiceError("BGSAVE finished with status %s" % info.get("rdb_last_bgsave_status"))
-            return client.lastsave()
-        if not info.get("rdb_bgsave_in_progress") and info.get("rdb_last_bgsave_status") != "ok":
-            raise ServiceError("BGSAVE failed (rdb_last_bgsave_status %s)" % info.get("rdb_last_bgsave_status"))
+        if not info.get("rdb_bgsave_in_progress"):
+            if saves_before is not None:
+                finished = int(info.get("rdb_saves", 0)) > int(saves_before)
+            else:
+                finished = client.lastsave() != before
+            if finished or info.get("rdb_last_bgsave_status") != "ok":
+                if info.get("rdb_last_bgsave_status") != "ok":
+                    raise ServiceError("BGSAVE failed (rdb_last_bgsave_status %s)" % info.get("rdb_last_bgsave_status"))
+                return client.lastsave()
         if time.time() > deadline:
             raise ServiceError("BGSAVE did not finish within %ss" % timeout)
         time.sleep(0.2)
@@ -241,11 +253,11 @@ def rdb_source(client, data_dir):
         pass
     if not data_dir:
         raise InvalidInput("data_dir: CONFIG GET is not allowed on this server; give the Redis data directory")
-    path = os.path.join(data_dir, dbfilename)
-    if not os.access(path, os.R_OK):
+    # BGSAVE creates the file, so before it only the directory can be checked (a fresh server has none)
+    if not os.access(data_dir, os.R_OK | os.X_OK):
         raise InvalidInput("data_dir: %s is not readable from this host (use method: logical for a remote server)"
-                           % path)
-    return path
+                           % data_dir)
+    return os.path.join(data_dir, dbfilename)
 
 
 # --- backup ---------------------------------------------------------------------------
@@ -284,6 +296,9 @@ def _backup(params, check_mode):
                         "keys": stats["keys"], "keys_digest": keys_digest(staging.file(KEYS_FILE)),
                         "file": KEYS_FILE}
             saved = bgsave_and_wait(client, params["bgsave_timeout"])
+            if not os.access(source, os.R_OK):
+                raise InvalidInput("data_dir: %s is not readable from this host after BGSAVE (use method: logical "
+                                   "for a remote server)" % source)
             name = os.path.basename(source)
             shutil.copyfile(source, staging.file(name))
             return {"method": "rdb", "server_version": version, "lastsave": saved.isoformat() if hasattr(saved, "isoformat")
