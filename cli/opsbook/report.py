@@ -29,8 +29,8 @@ def render(app, result) -> str:
     findings = sorted(result.findings, key=lambda f: (-severity(f["status"]), f.get("host") or "", f["check"]))
     width = shutil.get_terminal_size((120, 24)).columns
     if findings:
-        checks = max(len(f["check"]) for f in findings)
-        values = max(len(_value(f)) for f in findings)
+        checks = max([len("CHECK")] + [len(f["check"]) for f in findings])
+        values = max([len("VALUE")] + [len(_value(f)) for f in findings])
         lines.append("")
         header = f"{'STATUS':<9} {'CHECK'.ljust(checks)}  {'VALUE'.ljust(values)}  MESSAGE"
         lines.append(app.style(header, bold=True))
@@ -60,5 +60,8 @@ def render(app, result) -> str:
         counts[f["status"]] = counts.get(f["status"], 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: severity(kv[0]))) or "none"
     lines.append("")
-    lines.append(f"overall: {app.status(result.status)}  ({summary})")
+    if result.failed:
+        lines.append(f"overall: {app.style('RUN FAILED', fg='red', bold=True)}  (findings before the failure: {summary})")
+    else:
+        lines.append(f"overall: {app.status(result.status)}  ({summary})")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -41,6 +42,7 @@ class RunResult:
     actions: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     hosts: set = field(default_factory=set)
+    unreachable: set = field(default_factory=set)
 
     @property
     def status(self) -> str:
@@ -48,7 +50,13 @@ class RunResult:
 
     @property
     def failed(self) -> bool:
-        return bool(self.failures) or self.runner_status not in ("successful",)
+        """The run itself failed: a task failed, a timeout, or Ansible stopped for another reason.
+
+        Unreachable hosts are not run failures: each is a critical finding of its own.
+        """
+        if self.failures:
+            return True
+        return self.runner_status != "successful" and not (self.runner_status == "failed" and self.unreachable)
 
     def as_dict(self) -> dict:
         return {
@@ -93,6 +101,7 @@ class EventCollector:
         elif kind == "runner_on_unreachable":
             res = data.get("res") or {}
             self.result.hosts.add(host)
+            self.result.unreachable.add(host)
             self.result.findings.append(
                 make_finding("ansible_host_reachable", CRITICAL,
                              f"host unreachable: {scrub(res.get('msg') or '')}".strip(), target=host)
@@ -150,6 +159,14 @@ def run_playbook(
     cmdline = ["--check"] if check else []
     if check:
         cmdline.append("--diff")
+    interrupted = []
+
+    def on_sigint(signum, frame):  # first Ctrl-C cancels Ansible cleanly; the run reports it
+        interrupted.append(signum)
+        if progress:
+            progress("  interrupted: cancelling the run ...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         os.chmod(private, 0o700)
         runner = ansible_runner.run(
@@ -167,15 +184,19 @@ def run_playbook(
             quiet=True,
             timeout=timeout,
             settings={"suppress_ansible_output": True},
+            cancel_callback=lambda: bool(interrupted),
         )
         result.runner_status = runner.status
         result.rc = runner.rc
-        if runner.status == "timeout":
+        if runner.status == "canceled":
+            result.failures.append({"host": None, "task": None, "message": "cancelled by the user (Ctrl-C)"})
+        elif runner.status == "timeout":
             result.failures.append({"host": None, "task": None, "message": f"the run exceeded {timeout}s"})
-        elif runner.status != "successful" and not result.failures:
+        elif result.failed and not result.failures:
             tail = scrub((runner.stdout.read() if runner.stdout else "").strip()[-2000:])
             result.failures.append({"host": None, "task": None, "message": tail or f"ansible rc {runner.rc}"})
     finally:
+        signal.signal(signal.SIGINT, previous)
         result.finished = time.time()
         shutil.rmtree(private, ignore_errors=True)  # holds extravars; artifacts kept only if asked
     return result

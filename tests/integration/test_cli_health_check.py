@@ -68,3 +68,29 @@ def test_check_mode_runs_read_only_scenario(lab):
     proc = run_cli("run", "health-check", "--check", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["check"] is True
+
+
+def test_unreachable_host_is_a_critical_finding_not_a_run_failure(tmp_path):
+    from tests.helpers import closed_port
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    dead-host:\n      ansible_host: 127.0.0.1\n"
+        f"      ansible_port: {closed_port()}\n      ansible_user: nobody\n"
+        "      opsbook_redis: {host: 127.0.0.1}\n"
+    )
+    proc = run_cli("run", "health-check", "-i", str(inventory), "--json")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["run"]["failed"] is False
+    [finding] = report["findings"]
+    assert finding["check"] == "ansible_host_reachable" and finding["status"] == "critical"
+    assert finding["target"] == "dead-host"
+
+
+def test_bad_role_variable_fails_the_run_naming_it(lab):
+    proc = run_cli("run", "health-check", "-e", "health_check_redis_hit_rate_warn_pct=lots")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "health_check_redis_hit_rate_warn_pct" in proc.stdout
+    assert "overall: RUN FAILED" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
