@@ -1,0 +1,176 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opsbook contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: log_scan
+short_description: Count error patterns in log files and the journal over a time window
+version_added: "0.1.0"
+description:
+  - Reads log files (the last O(max_bytes) of each) and, optionally, the systemd journal, keeps the
+    lines of the last O(since_minutes) minutes and counts the lines matching each pattern; each count is
+    compared with the pattern's thresholds and reported as a finding, with the last matching lines.
+  - The default patterns are the ones the seed runbooks search for by hand (C(ERROR), C(WARN),
+    slow/timeout/latency, C(EADDRINUSE), C(ECONNREFUSED), out of memory, failed logins).
+  - A line's time is the ISO-8601 (C(2026-01-01T10:00:00Z), C(2026-01-01 10:00:00,123)) or syslog
+    (C(Jan  1 10:00:00), read as UTC) timestamp at its start; a line without one inherits the time of
+    the line before it (stack traces).
+  - A missing or unreadable source is an V(unknown) finding, not a task failure.
+  - Read-only.
+options:
+  paths:
+    description: Log files to read; shell globs are expanded.
+    type: list
+    elements: path
+    default: []
+  journal:
+    description: Also read the systemd journal with C(journalctl).
+    type: bool
+    default: false
+  journal_units:
+    description: Restrict the journal to these units (C(journalctl -u)).
+    type: list
+    elements: str
+    default: []
+  journal_directory:
+    description: Read the journal files of this directory (C(journalctl -D)) instead of the system journal.
+    type: path
+  since_minutes:
+    description: Length of the time window, ending now.
+    type: float
+    default: 60
+  include_untimed:
+    description: Count lines that come before the first timestamp of a file (for logs without timestamps).
+    type: bool
+    default: false
+  patterns:
+    description:
+      - Patterns to count, each C({name, regex, warn, crit}); C(warn) and C(crit) are line counts at or
+        above which the status is V(warning) or V(critical) (either may be null).
+      - Empty means the default seed patterns.
+    type: list
+    elements: dict
+    default: []
+  last_lines:
+    description: Number of last matching lines kept per pattern.
+    type: int
+    default: 5
+  max_bytes:
+    description: Bytes read from the end of each file.
+    type: int
+    default: 20971520
+  timeout:
+    description: Seconds C(journalctl) may take.
+    type: float
+    default: 30
+attributes:
+  check_mode:
+    support: full
+    description: The module is read-only and runs the same in check mode.
+notes:
+  - Supports check_mode.
+  - Pod and container logs are read by the workload backends (planned).
+seealso:
+  - module: opsbook.runbooks.http_health
+author:
+  - opsbook contributors (@opsbook)
+"""
+
+EXAMPLES = r"""
+- name: Errors in the API log in the last 15 minutes
+  opsbook.runbooks.log_scan:
+    paths: [/var/log/conectcrm/api*.log]
+    since_minutes: 15
+  register: api_logs
+
+- name: Port conflicts and refused connections in the unit's journal
+  opsbook.runbooks.log_scan:
+    journal: true
+    journal_units: [conectcrm-api.service]
+    patterns:
+      - {name: eaddrinuse, regex: EADDRINUSE, crit: 1}
+      - {name: econnrefused, regex: ECONNREFUSED, warn: 1, crit: 10}
+"""
+
+RETURN = r"""
+status:
+  description: Worst status among the findings.
+  returned: always
+  type: str
+  sample: warning
+findings:
+  description: One C(log_pattern_<name>) finding per pattern, plus a C(log_source) finding per unreadable source.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - check: log_pattern_error
+      status: warning
+      value: 12
+      threshold: {warn: 10, crit: 100, direction: above}
+      unit: lines
+      message: "error lines matching \\bERROR\\b in the last 60 min is 12 lines, at or above the warning threshold of 10 lines"
+      target: /var/log/app.log
+counts:
+  description: Matching lines per pattern name.
+  returned: always
+  type: dict
+  sample: {error: 12, warn: 3, eaddrinuse: 0}
+last_matches:
+  description: The last matching lines per pattern name (oldest first).
+  returned: always
+  type: dict
+  sample: {error: ["2026-01-01T10:00:00Z ERROR db timeout"]}
+sources:
+  description: Per source C({source, lines_scanned, error}).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{source: /var/log/app.log, lines_scanned: 1200, error: null}]
+window:
+  description: The time window scanned, UTC.
+  returned: always
+  type: dict
+  sample: {since: "2026-01-01T09:00:00Z", until: "2026-01-01T10:00:00Z"}
+target:
+  description: What was scanned.
+  returned: always
+  type: str
+  sample: log sources
+duration:
+  description: Seconds the module took.
+  returned: always
+  type: float
+  sample: 0.02
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.opsbook.runbooks.plugins.module_utils import log_scan as log_scan_utils
+from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+
+
+def main():
+    argument_spec = dict(
+        paths=dict(type="list", elements="path", default=[]),
+        journal=dict(type="bool", default=False),
+        journal_units=dict(type="list", elements="str", default=[]),
+        journal_directory=dict(type="path"),
+        since_minutes=dict(type="float", default=60),
+        include_untimed=dict(type="bool", default=False),
+        patterns=dict(type="list", elements="dict", default=[]),
+        last_lines=dict(type="int", default=5),
+        max_bytes=dict(type="int", default=20971520),
+        timeout=dict(type="float", default=30),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    run_diagnostic(module, "log_source", "log sources", lambda: log_scan_utils.log_scan(module.params))
+
+
+if __name__ == "__main__":
+    main()
