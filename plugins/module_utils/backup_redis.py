@@ -204,14 +204,21 @@ def _persistence(client):
     return client.info("persistence")
 
 
+def _save_marker(client, info):
+    """What changes when a save completes: ``rdb_saves`` (Redis 7+), else LASTSAVE (1 s resolution)."""
+    if "rdb_saves" in info:
+        return ("rdb_saves", int(info["rdb_saves"]))
+    return ("lastsave", client.lastsave())
+
+
 def bgsave_and_wait(client, timeout):
-    """Start BGSAVE (after any running one) and wait for a successful save; return its LASTSAVE."""
+    """Start BGSAVE (after any running one) and wait until that save completed successfully; return LASTSAVE."""
     deadline = time.time() + timeout
-    before = client.lastsave()
     while _persistence(client).get("rdb_bgsave_in_progress"):
         if time.time() > deadline:
             raise ServiceError("a background save was still running after %ss" % timeout)
         time.sleep(0.2)
+    before = _save_marker(client, _persistence(client))
     try:
         client.bgsave()
     except redis.ResponseError as exc:
@@ -219,12 +226,10 @@ def bgsave_and_wait(client, timeout):
             raise _redis_error("BGSAVE", exc)
     while True:
         info = _persistence(client)
-        if not info.get("rdb_bgsave_in_progress") and client.lastsave() != before:
+        if not info.get("rdb_bgsave_in_progress") and _save_marker(client, info) != before:
             if info.get("rdb_last_bgsave_status") != "ok":
                 raise ServiceError("BGSAVE finished with status %s" % info.get("rdb_last_bgsave_status"))
             return client.lastsave()
-        if not info.get("rdb_bgsave_in_progress") and info.get("rdb_last_bgsave_status") != "ok":
-            raise ServiceError("BGSAVE failed (rdb_last_bgsave_status %s)" % info.get("rdb_last_bgsave_status"))
         if time.time() > deadline:
             raise ServiceError("BGSAVE did not finish within %ss" % timeout)
         time.sleep(0.2)
