@@ -18,6 +18,14 @@ ls /usr/share/postgresql/*/extension/pg_stat_statements.control >/dev/null 2>&1 
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
+# The lab's optional Kubernetes (etcd; Go builds the rest) and Docker engine + compose project.
+command -v etcd >/dev/null || need+=(etcd-server)
+command -v openssl >/dev/null || need+=(openssl)
+command -v go >/dev/null || [ -x /usr/local/go/bin/go ] \
+  || log "warning: no Go >= 1.24 (go.dev/dl; Debian's golang-go is too old): the lab cannot build Kubernetes"
+[ -x /usr/sbin/dockerd ] || need+=(docker.io containerd runc)
+[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
+command -v docker-compose >/dev/null || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"

@@ -57,3 +57,67 @@ def redis_params(lab):
 def kafka_params(lab):
     svc = lab["services"]["kafka"]
     return {"bootstrap_servers": svc["bootstrap_servers"], "request_timeout": 5.0}
+
+
+@pytest.fixture(scope="session")
+def k8s_lab(lab):
+    """The lab's Kubernetes (started if needed): kubeconfig path, server URL, API client.
+
+    A real control plane built from k8s.io/kubernetes with a KWOK node: pods turn Running/Ready
+    but no container runs. Create your objects in a namespace of your own and delete it.
+    """
+    from opsbook.lab.core import Lab
+    from opsbook.lab.profiles import api_client_for
+
+    Lab(log=lambda *_: None).up(extra=("kubernetes",))
+    svc = lab_state()["services"]["kubernetes"]
+    return {"kubeconfig": svc["kubeconfig"], "server": svc["server"], "node": svc["node"],
+            "api_client": api_client_for(svc["kubeconfig"])}
+
+
+@pytest.fixture(scope="session")
+def docker_lab(lab):
+    """The lab's Docker engine (started if needed): DOCKER_HOST, image, compose project.
+
+    ``env`` is os.environ plus DOCKER_HOST, for subprocess calls of docker / docker-compose.
+    """
+    import os
+
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(extra=("docker",))
+    svc = lab_state()["services"]["docker"]
+    return dict(svc, env=dict(os.environ, DOCKER_HOST=svc["docker_host"]))
+
+@pytest.fixture
+def redis_client(redis_params):
+    """A redis-py client on the lab's Redis, database REDIS_TEST_DB (Redis drills' keys: `redist:<random>:*`)."""
+    import redis
+
+    from tests.helpers import REDIS_TEST_DB
+
+    conn = redis.Redis(host=redis_params["host"], port=redis_params["port"], db=REDIS_TEST_DB,
+                       username=redis_params["username"], password=redis_params["password"], socket_timeout=10)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_client):
+    """A unique key prefix; every key under it is deleted afterwards."""
+    import uuid
+
+    import time
+
+    import redis
+
+    name = f"redist:{uuid.uuid4().hex[:8]}:"
+    yield name
+    for _attempt in range(30):  # another test may be restarting the shared Redis: wait for it, bounded
+        try:
+            keys = list(redis_client.scan_iter(match=name + "*", count=1000))
+            if keys:
+                redis_client.delete(*keys)
+            return
+        except redis.ConnectionError:
+            time.sleep(1)

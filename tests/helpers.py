@@ -14,6 +14,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import re
 
 REPO = Path(__file__).resolve().parents[1]
 OPSBOOK = str(Path(sys.executable).with_name("opsbook"))
+REDIS_TEST_DB = 11  # the Redis database drills use (fixture redis_client)
 
 
 def lab_state() -> dict:
@@ -64,3 +65,50 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: str 
         env=dict(os.environ, **(env or {}), NO_COLOR="1"),
         cwd=cwd or tempfile.gettempdir(),
     )
+
+
+def poll(predicate, timeout: float = 60, interval: float = 0.25):
+    """The first truthy value of ``predicate()`` within ``timeout`` seconds, else AssertionError."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value {value!r}")
+
+class ListWorker:
+    """A producer (LPUSH) or consumer (RPOP) on a Redis list in a thread, bounded in count.
+
+    ``with ListWorker(conn, key, produce=True): ...`` stops and joins it on exit.
+    """
+
+    def __init__(self, conn, key: str, produce: bool, limit: int = 20000, pause: float = 0.004):
+        import threading
+
+        self.conn, self.key, self.produce, self.limit, self.pause = conn, key, produce, limit, pause
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import time
+
+        for i in range(self.limit):
+            if self.stop.is_set():
+                break
+            if self.produce:
+                self.conn.lpush(self.key, f"job-{i}")
+            elif self.conn.rpop(self.key) is None:
+                break
+            time.sleep(self.pause)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=30)

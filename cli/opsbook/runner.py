@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -158,6 +159,14 @@ def run_playbook(
     cmdline = ["--check"] if check else []
     if check:
         cmdline.append("--diff")
+    interrupted = []
+
+    def on_sigint(signum, frame):  # first Ctrl-C cancels Ansible cleanly; the run reports it
+        interrupted.append(signum)
+        if progress:
+            progress("  interrupted: cancelling the run ...")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         os.chmod(private, 0o700)
         runner = ansible_runner.run(
@@ -175,15 +184,19 @@ def run_playbook(
             quiet=True,
             timeout=timeout,
             settings={"suppress_ansible_output": True},
+            cancel_callback=lambda: bool(interrupted),
         )
         result.runner_status = runner.status
         result.rc = runner.rc
-        if runner.status == "timeout":
+        if runner.status == "canceled":
+            result.failures.append({"host": None, "task": None, "message": "cancelled by the user (Ctrl-C)"})
+        elif runner.status == "timeout":
             result.failures.append({"host": None, "task": None, "message": f"the run exceeded {timeout}s"})
         elif result.failed and not result.failures:
             tail = scrub((runner.stdout.read() if runner.stdout else "").strip()[-2000:])
             result.failures.append({"host": None, "task": None, "message": tail or f"ansible rc {runner.rc}"})
     finally:
+        signal.signal(signal.SIGINT, previous)
         result.finished = time.time()
         shutil.rmtree(private, ignore_errors=True)  # holds extravars; artifacts kept only if asked
     return result

@@ -11,14 +11,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
     MissingDependency,
+    ServiceError,
     ServiceUnreachable,
     scrub,
 )
 
 try:
     import confluent_kafka
+    from confluent_kafka import Consumer, KafkaException
     from confluent_kafka.admin import AdminClient
 
     HAS_CONFLUENT_KAFKA = True
@@ -91,6 +95,15 @@ def admin_client(params):
     return AdminClient(client_config(params))
 
 
+def consumer(params, extra=None):
+    """A Consumer that never commits (``enable.auto.commit`` off); use ``assign()``, not ``subscribe()``."""
+    if not HAS_CONFLUENT_KAFKA:
+        raise MissingDependency("confluent-kafka", CONFLUENT_KAFKA_IMPORT_ERROR)
+    conf = {"enable.auto.commit": False, "enable.auto.offset.store": False}
+    conf.update(extra or {})
+    return Consumer(client_config(params, conf))
+
+
 def kafka_exception_text(exc, params):
     """A one-line, secret-free description of a confluent-kafka error."""
     if HAS_CONFLUENT_KAFKA and isinstance(exc, confluent_kafka.KafkaException) and exc.args:
@@ -111,3 +124,46 @@ def cluster_metadata(admin, params):
             "cannot reach Kafka at %s within %ss: %s"
             % (describe_target(params), timeout, kafka_exception_text(exc, params))
         )
+
+
+_UNREACHABLE_CODES = ("_TRANSPORT", "_TIMED_OUT", "_ALL_BROKERS_DOWN", "_RESOLVE", "_WAIT_COORD")
+_RETRIABLE_ONCE = ("COORDINATOR_LOAD_IN_PROGRESS", "_WAIT_COORD", "COORDINATOR_NOT_AVAILABLE",
+                   "NOT_COORDINATOR")
+RETRY_PAUSE = 0.5
+
+
+def _error_name(exc):
+    if exc.args and hasattr(exc.args[0], "name"):
+        try:
+            return exc.args[0].name()
+        except Exception:
+            return None
+    return None
+
+
+def request(params, what, send):
+    """``send(timeout)`` -> the result of a confluent-kafka future, with error mapping.
+
+    ``COORDINATOR_LOAD_IN_PROGRESS`` (seen right after a broker restart) and its kin
+    are retried once.  Timeouts and transport errors become ServiceUnreachable,
+    other Kafka errors ServiceError; messages are scrubbed of secrets.
+    """
+    timeout = float(params.get("request_timeout") or 10.0)
+    for attempt in (1, 2):
+        try:
+            return send(timeout)
+        except KafkaException as exc:
+            name = _error_name(exc) or ""
+            if attempt == 1 and name in _RETRIABLE_ONCE:
+                time.sleep(RETRY_PAUSE)
+                continue
+            text = kafka_exception_text(exc, params)
+            if name in _UNREACHABLE_CODES:
+                raise ServiceUnreachable("cannot reach Kafka at %s within %ss (%s): %s"
+                                         % (describe_target(params), timeout, what, text))
+            raise ServiceError("Kafka refused %s: %s" % (what, text))
+        except Exception as exc:  # concurrent.futures.TimeoutError and driver errors
+            if type(exc).__name__ in ("TimeoutError", "CancelledError"):
+                raise ServiceUnreachable("cannot reach Kafka at %s within %ss (%s)"
+                                         % (describe_target(params), timeout, what))
+            raise ServiceError("%s failed: %s" % (what, kafka_exception_text(exc, params)))

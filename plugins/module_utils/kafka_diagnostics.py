@@ -37,6 +37,50 @@ def partition_health(metadata, include_internal=False):
     return topics, under_replicated, offline
 
 
+def min_insync_replicas(admin, params, topics):
+    """{topic: min.insync.replicas} for the given topics (only those under-replicated are asked)."""
+    from confluent_kafka.admin import ConfigResource, ResourceType
+
+    result = {}
+    for topic in sorted(set(topics)):
+        def send(timeout, topic=topic):
+            futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)], request_timeout=timeout)
+            return [f.result(timeout=timeout + 1) for f in futures.values()][0]
+
+        entries = kafka_common.request(params, "describing the configs of topic %s" % topic, send)
+        entry = entries.get("min.insync.replicas")
+        result[topic] = int(entry.value) if entry is not None and entry.value else 1
+    return result
+
+
+def isr_shrink(metadata, min_isr, include_internal=False):
+    """Partitions whose ISR shrank below ``min.insync.replicas``: producers with acks=all fail there.
+
+    Returns [{partition, replicas, isr, min_isr}].
+    """
+    below = []
+    for name, topic in sorted(metadata.topics.items()):
+        if (name.startswith("__") and not include_internal) or name not in min_isr:
+            continue
+        for pid, part in sorted((topic.partitions or {}).items()):
+            if part.leader is not None and part.leader >= 0 and len(part.isrs) < min_isr[name]:
+                below.append({"partition": "%s-%d" % (name, pid), "replicas": len(part.replicas),
+                              "isr": len(part.isrs), "min_isr": min_isr[name]})
+    return below
+
+
+def isr_finding(below, target):
+    if not below:
+        return make_finding("kafka_isr_below_min", OK, "no partition has fewer in-sync replicas than min.insync.replicas",
+                            value=0, target=target)
+    shown = ", ".join("%s (ISR %d of %d, min %d)" % (b["partition"], b["isr"], b["replicas"], b["min_isr"])
+                      for b in below[:10])
+    return make_finding("kafka_isr_below_min", CRITICAL,
+                        "%d partition(s) have shrunk below min.insync.replicas; producers with acks=all fail there: %s"
+                        % (len(below), shown), value=len(below),
+                        threshold={"warn": None, "crit": 1, "direction": "above"}, target=target)
+
+
 def cluster_info(params, include_internal=False):
     target = kafka_common.describe_target(params)
     admin = kafka_common.admin_client(params)
@@ -83,7 +127,11 @@ def cluster_info(params, include_internal=False):
             target=target,
         )
     )
+    shrunk_topics = [p.rsplit("-", 1)[0] for p in under_replicated]
+    below = isr_shrink(metadata, min_insync_replicas(admin, params, shrunk_topics), include_internal)
+    findings.append(isr_finding(below, target))
     return {
+        "isr_below_min": below,
         "reachable": True,
         "latency_ms": latency_ms,
         "cluster_id": metadata.cluster_id,

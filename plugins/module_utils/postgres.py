@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import datetime
+import decimal
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
     MissingDependency,
@@ -120,3 +122,21 @@ def query(conn, sql, args=None):
 def query_one(conn, sql, args=None):
     rows = query(conn, sql, args)
     return rows[0] if rows else None
+
+
+def jsonable(value):
+    """``value`` (a row, list or scalar from psycopg2) with types JSON can carry:
+    Decimal -> float, datetime/date -> ISO 8601, timedelta -> seconds, memoryview -> hex."""
+    if isinstance(value, dict):
+        return dict((k, jsonable(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, memoryview):
+        return value.tobytes().hex()
+    return value

@@ -14,7 +14,8 @@ version_added: "0.1.0"
 description:
   - Reads the cluster metadata through the Kafka AdminClient and reports
     reachability with latency, brokers, the active controller, topics with their
-    partition counts, and under-replicated or offline partitions as findings.
+    partition counts, and under-replicated or offline partitions as findings, and
+    partitions whose ISR shrank below C(min.insync.replicas) as a V(critical) finding.
   - An unreachable cluster is reported as a V(critical) finding within
     O(request_timeout), never as a hang or a task failure.
   - Read-only; never changes the cluster.
@@ -119,6 +120,14 @@ under_replicated_partitions:
   type: list
   elements: str
   sample: []
+isr_below_min:
+  description:
+    - Partitions whose in-sync replicas shrank below the topic's C(min.insync.replicas)
+      (a V(critical) finding C(kafka_isr_below_min)), as C({partition, replicas, isr, min_isr}).
+  returned: when reachable
+  type: list
+  elements: dict
+  sample: [{partition: order.events-0, replicas: 3, isr: 1, min_isr: 2}]
 offline_partitions:
   description: Partitions with no leader.
   returned: when reachable

@@ -17,7 +17,7 @@ lab_dir_option = click.option(
 )
 services_option = click.option(
     "-s", "--service", "services", multiple=True, metavar="NAME",
-    help="Only this service (repeatable): postgres, redis, kafka.",
+    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker.",
 )
 
 
@@ -49,12 +49,30 @@ def lab():
 @lab.command()
 @lab_dir_option
 @services_option
+@click.option("--with", "extra", multiple=True, metavar="NAME",
+              help="Also start this optional service (repeatable): kubernetes, docker.")
+@click.option("--profile", "profiles", multiple=True, metavar="NAME",
+              help="Seed a system's topology (repeatable): techbra, mlbling, etl; starts what it needs.")
 @click.pass_obj
-def up(app, lab_dir, services):
-    """Start the lab's services (idempotent: running ones are left alone)."""
+def up(app, lab_dir, services, extra, profiles):
+    """Start the lab's services (idempotent: running ones are left alone).
+
+    \b
+    Kubernetes (kube-apiserver, controller-manager, scheduler built from the Go module proxy,
+    etcd, a KWOK node) and Docker (dockerd, the conectsuite compose project) are optional:
+    `--with kubernetes`, `--with docker`, or a profile that needs them. The first Kubernetes
+    start builds the binaries into the cache (minutes); later starts reuse them.
+    """
+    from opsbook.lab.profiles import apply_profile, load_profile
+
     started = time.monotonic()
     lab_ = _lab(app, lab_dir)
-    timings = _guard(app, lambda: lab_.up(list(services) or None))
+    loaded = [_guard(app, lambda name=name: load_profile(name)) for name in profiles]
+    extra = tuple(extra) + tuple(n for p in loaded for n in p.services if n not in extra)
+    timings = _guard(app, lambda: lab_.up(list(services) or None, extra))
+    for profile in loaded:
+        summary = _guard(app, lambda profile=profile: apply_profile(lab_, profile))
+        app.display_info(f"profile {profile.name}: {summary}")
     app.display_success(f"lab up in {time.monotonic() - started:.1f}s ({lab_.dir})"
                         + (f"; started {', '.join(f'{k} {v}s' for k, v in timings.items())}" if timings else ""))
     return EXIT_OK
@@ -101,5 +119,9 @@ def status(app, lab_dir, as_json):
             colour = {"ok": "green", "critical": "red", "stopped": "yellow"}.get(svc["status"], "magenta")
             app.display(f"  {name:<10} {app.style(svc['status'].upper().ljust(8), fg=colour, bold=True)} "
                         f"{endpoint:<22} {svc['detail']}")
+            if svc.get("kubeconfig"):
+                app.display(f"  {'':<10} KUBECONFIG={svc['kubeconfig']}")
+            if svc.get("docker_host"):
+                app.display(f"  {'':<10} DOCKER_HOST={svc['docker_host']}")
     healthy = all(s["status"] == "ok" for s in report["services"].values())
     return EXIT_OK if healthy else EXIT_CRITICAL

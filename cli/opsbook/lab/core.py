@@ -13,14 +13,16 @@ from pathlib import Path
 from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import STATE_FILE, default_lab_dir
 
 from .base import Health, LabContext, LabError, MissingTool, Service, write_atomic
+from .docker import Docker
 from .kafka import Kafka
+from .kubernetes import Kubernetes
 from .postgres import Postgres
 from .redis import Redis
 
 # Services started by a plain `opsbook lab up`, in start order.
 DEFAULT_SERVICES: dict[str, type[Service]] = {"postgres": Postgres, "redis": Redis, "kafka": Kafka}
 # Services a later `--with NAME` adds (Kubernetes, Docker, Prometheus, ...).
-OPTIONAL_SERVICES: dict[str, type[Service]] = {}
+OPTIONAL_SERVICES: dict[str, type[Service]] = {"kubernetes": Kubernetes, "docker": Docker}
 
 
 def default_cache_dir() -> Path:
@@ -46,10 +48,12 @@ class Lab:
     def state_file(self) -> Path:
         return self.dir / STATE_FILE
 
-    def services(self, names: list[str] | None = None) -> list[Service]:
+    def services(self, names: list[str] | None = None, extra: tuple[str, ...] = ()) -> list[Service]:
+        """``names``, else the default services plus the optional ones started before; plus ``extra``."""
         known = {**DEFAULT_SERVICES, **OPTIONAL_SERVICES}
         if names is None:
             names = list(DEFAULT_SERVICES) + [n for n in self._recorded_services() if n in OPTIONAL_SERVICES]
+        names = list(names) + [n for n in extra if n not in names]
         unknown = [n for n in names if n not in known]
         if unknown:
             raise LabError(f"unknown lab service(s): {', '.join(unknown)} (known: {', '.join(known)})")
@@ -75,11 +79,11 @@ class Lab:
             yield
 
     # --- operations --------------------------------------------------------------
-    def up(self, names: list[str] | None = None) -> dict[str, float]:
-        """Start the services (idempotent); return seconds spent per service."""
+    def up(self, names: list[str] | None = None, extra: tuple[str, ...] = ()) -> dict[str, float]:
+        """Start the services (idempotent), plus the optional ``extra`` ones; seconds spent per service."""
         timings = {}
         with self.locked():
-            services = self.services(names if names else None)
+            services = self.services(names if names else None, extra)
             for service in services:
                 service.check_tools()  # fail before starting anything when a tool is missing
             for service in services:
@@ -104,6 +108,7 @@ class Lab:
 
     def reset(self, names: list[str] | None = None) -> dict[str, float]:
         """Stop, delete all lab state (data, secrets), start afresh."""
+        names = names or [s.name for s in self.services()]  # keep the optional ones lab.json recorded
         self.down(names)
         with self.locked():
             for entry in self.dir.iterdir():

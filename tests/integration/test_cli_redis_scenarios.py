@@ -1,0 +1,204 @@
+"""`opsbook run redis-health` and `opsbook run queue-backlog` end to end against the lab.
+
+Queues live in database 11 under `redist:<random>:`; the connectors' health endpoint is a
+real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+
+import pytest
+
+from tests.helpers import REDIS_TEST_DB, ListWorker, closed_port, run_cli
+
+
+def report_of(proc):
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(f"no JSON report (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+
+def checks(report):
+    result = {}
+    for finding in report["findings"]:
+        result.setdefault(finding["check"], []).append(finding)
+    return result
+
+
+@pytest.fixture
+def health_endpoint():
+    """A connectors health endpoint: yields a function (code, body) -> URL."""
+    servers = []
+
+    def serve(code, body):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps(body).encode())
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/health/connectors"
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def queue_vars(queues, **extra):
+    variables = {"queue_backlog_db": REDIS_TEST_DB, "queue_backlog_queues": queues, "queue_backlog_samples": 3,
+                 "queue_backlog_interval": 0.5, "queue_backlog_recheck_samples": 3,
+                 "queue_backlog_recheck_interval": 0.5}
+    variables.update(extra)
+    return json.dumps(variables)
+
+
+def test_redis_health_scenario_reports_every_check(lab):
+    proc = run_cli("run", "redis-health", "--json", "-e", "redis_health_sample_seconds=1")
+    report = report_of(proc)
+    assert report["run"]["failed"] is False, report["failures"]
+    assert proc.returncode == {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}[report["status"]]
+    found = checks(report)
+    for check in ("redis_reachable", "redis_memory_usage", "redis_fragmentation", "redis_hit_rate",
+                  "redis_hit_rate_window", "redis_clients", "redis_evictions", "redis_persistence",
+                  "redis_replication", "redis_latency", "redis_slowlog"):
+        assert len(found[check]) == 1, check
+    assert found["redis_reachable"][0]["status"] == "ok"
+    assert found["redis_memory_usage"][0]["threshold"]["warn"] == 80  # Techbra seed
+
+
+def test_redis_health_is_read_only(lab):
+    proc = run_cli("run", "redis-health", "--remediate")
+    assert proc.returncode == 64
+    assert "read-only" in proc.stderr
+
+
+def test_queue_backlog_growing_with_connectors_up(lab, redis_client, redis_prefix, health_endpoint):
+    queue = redis_prefix + "sync_queue"
+    redis_client.lpush(queue, *[f"old-{i}" for i in range(120)])
+    url = health_endpoint(200, {"status": "UP"})
+    with ListWorker(redis_client, queue, produce=True):
+        proc = run_cli("run", "queue-backlog", "--json", "-e",
+                       queue_vars([queue], queue_backlog_connector_health_url=url))
+    report = report_of(proc)
+    found = checks(report)
+    assert report["run"]["failed"] is False, report["failures"]
+    assert found["redis_queue_backlog"][0]["status"] == "warning"  # over 100 items
+    assert found["redis_queue_backlog"][0]["value"] >= 120
+    assert found["redis_queue_trend"][0]["status"] == "warning"
+    assert "growing" in found["redis_queue_trend"][0]["message"]
+    assert found["queue_connector_health"][0]["status"] == "ok"
+    assert found["queue_connector_health"][0]["message"] == "connectors health endpoint answered HTTP 200 with status UP"
+    assert "queue_worker_health" not in found  # no workers configured: no hook finding
+    assert report["status"] == "warning" and proc.returncode == 1
+    assert report["actions"] == []
+
+
+@pytest.mark.parametrize("kind", ["down", "unreachable"])
+def test_queue_backlog_connectors_failing_is_critical(lab, redis_prefix, health_endpoint, kind):
+    url = (health_endpoint(503, {"status": "DOWN"}) if kind == "down"
+           else f"http://127.0.0.1:{closed_port()}/health/connectors")
+    proc = run_cli("run", "queue-backlog", "--json", "-e",
+                   queue_vars([redis_prefix + "empty"], queue_backlog_samples=1,
+                              queue_backlog_connector_health_url=url, queue_backlog_connector_timeout=2))
+    report = report_of(proc)
+    finding = checks(report)["queue_connector_health"][0]
+    assert finding["status"] == "critical" and proc.returncode == 2
+    if kind == "down":
+        assert finding["message"] == "connectors health endpoint answered HTTP 503 with status DOWN"
+    else:
+        assert finding["message"].startswith("connectors health endpoint did not answer: ")
+        assert "Connection refused" in finding["message"]
+
+
+def test_queue_backlog_remediation_requeues_and_rechecks_drain(lab, redis_client, redis_prefix):
+    queue, dead = redis_prefix + "sync_queue", redis_prefix + "sync_queue:dead"
+    redis_client.lpush(queue, *[f"sync-{i}" for i in range(2000)])
+    redis_client.lpush(dead, *[f"failed-{i}" for i in range(30)])
+    variables = queue_vars([queue], queue_backlog_dead_letter_queue=dead, queue_backlog_requeue_count=25,
+                           queue_backlog_workers=["deployment/worker"], queue_backlog_samples=2,
+                           queue_backlog_interval=0.2)
+
+    dry = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--check", "-e", variables))
+    assert dry["run"]["failed"] is False, dry["failures"]
+    requeue = [a for a in dry["actions"] if a["action"] == "requeue"]
+    assert requeue[0]["dry_run"] is True
+    assert requeue[0]["detail"] == f"would move 25 of 30 items from {dead} to {queue}"
+    assert redis_client.llen(dead) == 30 and redis_client.llen(queue) == 2000  # check mode changed nothing
+
+    with ListWorker(redis_client, queue, produce=False, pause=0.002):  # a worker comes back and drains
+        proc = run_cli("run", "queue-backlog", "--json", "--remediate", "-e", variables)
+    report = report_of(proc)
+    assert report["run"]["failed"] is False, report["failures"]
+    found = checks(report)
+    assert found["queue_worker_health"][0]["status"] == "unknown"
+    assert found["queue_worker_restart"][0]["status"] == "unknown"
+    assert found["queue_worker_restart"][0]["message"].startswith("HOOK: workers deployment/worker not restarted")
+    actions = {a["action"]: a for a in report["actions"]}
+    assert actions["restart_workers"]["changed"] is False
+    assert actions["restart_workers"]["detail"] == "skipped: hook for the workload module (issue 8)"
+    assert actions["requeue"]["detail"] == f"moved 25 items from {dead} to {queue} (5 left in {dead})"
+    assert redis_client.llen(dead) == 5
+    trends = [f for f in found["redis_queue_trend"]]
+    assert len(trends) == 2  # before remediation and the re-check
+    assert "draining at" in trends[-1]["message"] and trends[-1]["status"] == "ok"
+
+
+def test_queue_backlog_purge_needs_the_queue_named(lab, redis_client, redis_prefix):
+    queue, dead = redis_prefix + "sync_queue", redis_prefix + "dead"
+    redis_client.lpush(queue, *[f"sync-{i}" for i in range(50)])
+    redis_client.lpush(dead, "failed-1")
+    base = dict(queue_backlog_samples=1, queue_backlog_purge_queue=queue, queue_backlog_dead_letter_queue=dead)
+
+    refused = run_cli("run", "queue-backlog", "--json", "--remediate", "-e",
+                      queue_vars([queue], queue_backlog_purge_confirm="yes", **base))
+    report = report_of(refused)
+    assert refused.returncode == 4 and report["run"]["failed"] is True
+    assert (f"queue_backlog_purge_confirm must be the exact queue name '{queue}' to purge it (got 'yes'); "
+            "nothing was changed") in report["failures"][0]["message"]
+    assert redis_client.llen(queue) == 50 and redis_client.llen(dead) == 1  # no data lost, nothing requeued
+
+    done = run_cli("run", "queue-backlog", "--json", "--remediate", "-e",
+                   queue_vars([queue], queue_backlog_purge_confirm=queue, **base))
+    report = report_of(done)
+    assert report["run"]["failed"] is False, report["failures"]
+    purge = [a for a in report["actions"] if a["action"] == "purge"][0]
+    assert purge["detail"] == f"deleted queue {queue}: 51 items in 1 keys"  # 50 + the requeued dead letter
+    assert redis_client.exists(queue) == 0
+
+
+def test_redis_health_host_without_redis_is_unknown(tmp_path):
+    import sys
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    app-1:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    proc = run_cli("run", "redis-health", "-i", str(inventory), "--json")
+    report = report_of(proc)
+    assert proc.returncode == 3 and report["status"] == "unknown"
+    assert [f["check"] for f in report["findings"]] == ["redis_reachable"]
+    assert report["findings"][0]["message"] == "no opsbook_redis connection is defined for app-1: Redis not checked"
+
+
+def test_queue_backlog_secrets_stay_out_of_artifacts(lab, redis_client, redis_prefix, tmp_path):
+    queue, dead = redis_prefix + "q", redis_prefix + "q:dead"
+    redis_client.lpush(dead, "failed-1")
+    artifacts = tmp_path / "artifacts"
+    proc = run_cli("run", "queue-backlog", "--remediate", "--json", "--artifacts-dir", str(artifacts), "-vv", "-e",
+                   queue_vars([queue], queue_backlog_samples=1, queue_backlog_recheck_samples=1,
+                              queue_backlog_dead_letter_queue=dead))
+    assert report_of(proc)["run"]["failed"] is False
+    secret = lab["services"]["redis"]["password"]
+    texts = [p.read_text(errors="replace") for p in artifacts.rglob("*") if p.is_file()]
+    assert texts and all(secret not in text for text in texts + [proc.stdout, proc.stderr])

@@ -1,0 +1,127 @@
+"""The Kafka scenarios end to end through the CLI (ansible-runner) against the lab:
+kafka-consumer-lag (lag over the threshold, DLQ, the scaling hook, the recovery watch),
+kafka-connectivity (reachable cluster; unreachable bootstrap is critical), payment-saga,
+and the kafka_retention role."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from tests.helpers import closed_port, run_cli
+from tests.kafka_lab import scratch, tool_topic_overrides  # noqa: F401 - scratch is a fixture
+
+pytestmark = pytest.mark.lab
+
+
+def report(proc):
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_kafka_consumer_lag_scenario_with_remediation_hook(scratch):
+    prefix = f"kafkat-{uuid.uuid4().hex[:8]}"
+    topic = scratch.topic(partitions=1, name=f"{prefix}-orders")
+    dlq = scratch.topic(partitions=1, name=f"{prefix}-orders.dlq")
+    group = scratch.group()
+    scratch.produce(topic, 30)
+    scratch.produce(dlq, 2)
+    scratch.commit(group, topic, {0: 10})
+    workloads = json.dumps({"kafka_consumer_lag_scale_workloads": [{"name": "order-service", "replicas": 3}],
+                            "kafka_consumer_lag_groups": [group], "kafka_consumer_lag_threshold": 15,
+                            "kafka_consumer_lag_dlq_pattern": f"^{prefix}.*dlq",
+                            "kafka_consumer_lag_watch_samples": 2, "kafka_consumer_lag_watch_interval": 0.2})
+    proc = run_cli("run", "kafka-consumer-lag", "--json", "--remediate", "-e", workloads)
+    result = report(proc)
+    assert proc.returncode == 2, proc.stderr  # critical
+    checks = [(f["check"], f["status"], f["target"]) for f in result["findings"]]
+    assert ("kafka_consumer_lag", "critical", group) in checks  # 20 >= 15
+    assert ("kafka_topic_messages", "warning", dlq) in checks
+    assert ("kafka_consumer_scale", "warning", "order-service") in checks
+    assert ("kafka_consumer_lag_trend", "critical", group) in checks  # nobody consumes: STOP
+    scale = next(f for f in result["findings"] if f["check"] == "kafka_consumer_scale")
+    assert "skipped" in scale["message"] and "workload module" in scale["message"]
+
+
+def test_kafka_consumer_lag_scenario_without_remediation_is_diagnosis_only(scratch):
+    topic = scratch.topic(partitions=1)
+    group = scratch.group()
+    scratch.produce(topic, 5)
+    scratch.commit(group, topic, {0: 5})
+    proc = run_cli("run", "kafka-consumer-lag", "--json", "-e",
+                   json.dumps({"kafka_consumer_lag_groups": [group], "kafka_consumer_lag_dlq_pattern": "^kafkat-none-"}))
+    result = report(proc)
+    checks = {f["check"] for f in result["findings"]}
+    assert "kafka_consumer_scale" not in checks and "kafka_consumer_lag_trend" not in checks
+    lag = next(f for f in result["findings"] if f["check"] == "kafka_consumer_lag")
+    assert lag["status"] == "ok" and lag["value"] == 0
+
+
+def test_kafka_connectivity_scenario(tmp_path):
+    proc = run_cli("run", "kafka-connectivity", "--json")
+    result = report(proc)
+    assert result["status"] == "ok", result["findings"]
+    isr = next(f for f in result["findings"] if f["check"] == "kafka_isr_below_min")
+    assert isr["status"] == "ok" and isr["value"] == 0  # one broker, replication factor 1: nothing can shrink
+    # broker-stopped drill without stopping the shared broker: a closed port
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    down:\n      ansible_connection: local\n"
+        "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
+        f"      opsbook_kafka: {{bootstrap_servers: ['127.0.0.1:{closed_port()}'], request_timeout: 2}}\n"
+        "      kafka_connectivity_consumer_workloads: [order-service]\n"
+        "      kafka_connectivity_groups: [order-service-group]\n"
+    )
+    proc = run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json")
+    result = report(proc)
+    assert proc.returncode == 2
+    checks = {f["check"]: f for f in result["findings"]}
+    assert checks["kafka_reachable"]["status"] == "critical"
+    assert "cannot reach Kafka" in checks["kafka_reachable"]["message"]
+    assert "skipped" in checks["kafka_connectivity_workloads"]["message"]
+    assert "kafka_consumer_lag_trend" not in checks
+
+
+def test_payment_saga_scenario_finds_the_stuck_order(scratch):
+    import time
+
+    billing = scratch.topic(partitions=1, kind="billing.events")
+    inventory = scratch.topic(partitions=1, kind="inventory.events")
+    old = int(time.time() * 1000) - 3600 * 1000
+    scratch.produce_events(billing, [("O1", {"type": "PaymentFailed", "orderId": "O1"}, old),
+                                     ("O2", {"type": "PaymentFailed", "orderId": "O2"}, old)])
+    scratch.produce_events(inventory, [("O2", {"type": "InventoryReleased", "orderId": "O2"}, old + 1000)])
+    variables = json.dumps({"payment_saga_failure_topic": billing, "payment_saga_compensation_topic": inventory})
+    proc = run_cli("run", "payment-saga", "--json", "-C", "--remediate", "-e", variables,
+                   "-e", f"payment_saga_retry_url=http://127.0.0.1:{closed_port()}/api/payments/{{order_id}}/retry")
+    result = report(proc)
+    stuck = next(f for f in result["findings"] if f["check"] == "payment_saga_stuck_orders")
+    assert stuck["status"] == "critical" and stuck["message"].endswith(": O1")
+    assert [(a["target"], a["dry_run"]) for a in result["actions"]] == [("O1", True)]
+
+
+def test_retention_role_check_mode_then_remediate(lab, scratch, tmp_path):
+    topic = scratch.topic(partitions=1, config={"retention.ms": "86400000"})
+    playbook = tmp_path / "retention.yml"
+    playbook.write_text(
+        "- hosts: all\n  gather_facts: false\n  module_defaults:\n"
+        "    group/opsbook.runbooks.kafka: \"{{ opsbook_kafka }}\"\n"
+        "  roles:\n    - role: opsbook.runbooks.kafka_retention\n"
+    )
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.helpers import REPO
+
+    base = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(REPO / "inventories" / "lab"),
+            str(playbook), "-e", json.dumps({"kafka_retention_topics": [topic]})]
+    dry = subprocess.run(base, capture_output=True, text=True, timeout=120)
+    assert dry.returncode == 0, dry.stdout
+    assert "retention.ms=86400000 " in tool_topic_overrides(lab["services"]["kafka"], topic)
+    done = subprocess.run(base + ["-e", "opsbook_remediate=true"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+    assert "changed=1" in done.stdout
+    assert "retention.ms=604800000 " in tool_topic_overrides(lab["services"]["kafka"], topic)

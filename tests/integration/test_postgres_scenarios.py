@@ -1,0 +1,60 @@
+"""postgres-connection-pool / postgres-performance / postgres-maintenance end to end through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg2
+import pytest
+
+from tests.helpers import run_cli
+from tests.integration.pg_lab import Background, connect, rows, scratch_database, wait_until
+
+
+@pytest.fixture(scope="module")
+def sdb(pg_params):
+    with scratch_database(pg_params) as params:
+        yield params
+
+
+def run_json(*args):
+    proc = run_cli("run", *args, "--json")
+    assert "Traceback" not in proc.stderr
+    return proc, json.loads(proc.stdout)
+
+
+def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
+    admin = connect(sdb)
+    sleepers = [Background(sdb, "SELECT pg_sleep(30)", application_name="pgt-pool") for _ in range(2)]
+    pids = sorted(s.pid for s in sleepers)
+    common = ["-e", "postgres_connection_pool_terminate_seconds=1",
+              "-e", json.dumps({"postgres_connection_pool_databases": [sdb["database"]]})]
+    try:
+        assert wait_until(lambda: len(rows(admin, "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s) "
+                                                  "AND now() - query_start > interval '1 second'", (pids,))) == 2)
+        _, listed = run_json("postgres-connection-pool", *common)
+        assert listed["actions"] == []
+        _, dry = run_json("postgres-connection-pool", "--remediate", "--check", *common,
+                          "-e", "postgres_connection_pool_confirm_terminate=true")
+        assert sorted(int(a["target"].rsplit(" ", 1)[1]) for a in dry["actions"]) == pids
+        assert all(a["dry_run"] for a in dry["actions"])
+        _, done = run_json("postgres-connection-pool", "--remediate", *common,
+                           "-e", "postgres_connection_pool_confirm_terminate=true")
+        assert sorted(int(a["target"].rsplit(" ", 1)[1]) for a in done["actions"] if a["changed"]) == pids
+        assert wait_until(lambda: rows(admin, "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)) == [])
+    finally:
+        for s in sleepers:
+            s.close()
+        admin.close()
+    assert all(isinstance(s.error, psycopg2.OperationalError) for s in sleepers)
+
+
+def test_performance_and_maintenance_scenarios_run(sdb):
+    db = ["-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}"]
+    proc, perf = run_json("postgres-performance", *db, "-e",
+                          json.dumps({"postgres_performance_explain_statements": ["SELECT 1"]}))
+    checks = {f["check"] for f in perf["findings"]}
+    assert {"postgres_long_queries", "postgres_blocked_queries", "postgres_explain_plan_issues"} <= checks, proc.stderr
+    _, dry = run_json("postgres-maintenance", "--remediate", "--check", *db)
+    assert [a["detail"] for a in dry["actions"]] == ["VACUUM (ANALYZE)"]
+    assert all(a["dry_run"] for a in dry["actions"])
