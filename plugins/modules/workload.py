@@ -17,8 +17,10 @@ description:
   - O(operation=status) is read-only and reports a backend that cannot be reached as a V(critical)
     finding; the other operations change the workload and fail with one clear message on error.
   - A scale to zero replicas needs O(confirm) set to the workload's name.
-  - This version ships the V(systemd) backend (C(status), C(restart), C(wait)); V(kubernetes) and
-    V(compose) are accepted by the interface and rejected with a clear message until their backends land.
+  - This version ships the V(kubernetes) backend for Deployments (C(status), C(restart) with
+    C(kubectl rollout restart) semantics and a wait for the rollout, C(scale), C(wait)) and the V(systemd)
+    backend (C(status), C(restart), C(wait)); V(compose) is accepted by the interface and rejected with a
+    clear message until its backend lands.
 options:
   kind:
     description: Backend that runs the workload.
@@ -44,9 +46,19 @@ options:
     description: The workload's name, required to scale it to zero.
     type: str
   timeout:
-    description: Seconds to wait for the backend and for the workload to become ready.
+    description: Seconds to wait for the workload to become ready (each API call is bounded by the smaller of this and 30 s).
     type: float
     default: 120
+  namespace:
+    description: Kubernetes namespace of the Deployment (O(kind=kubernetes)).
+    type: str
+    default: default
+  kubeconfig:
+    description: Kubeconfig file (O(kind=kubernetes)); default is C(KUBECONFIG) or C(~/.kube/config).
+    type: path
+  context:
+    description: Kubeconfig context (O(kind=kubernetes)); default is the current context.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -55,6 +67,8 @@ notes:
   - Supports check_mode.
   - The systemd backend needs systemd as PID 1; in a container without it, O(operation=status) reports a
     V(critical) finding and changing operations fail.
+requirements:
+  - kubernetes (Python client, for O(kind=kubernetes))
 seealso:
   - module: opsbook.runbooks.http_health
   - module: opsbook.runbooks.log_scan
@@ -150,6 +164,9 @@ def main():
         revision=dict(type="int"),
         confirm=dict(type="str"),
         timeout=dict(type="float", default=120),
+        namespace=dict(type="str", default="default"),
+        kubeconfig=dict(type="path"),
+        context=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

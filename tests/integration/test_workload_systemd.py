@@ -48,7 +48,7 @@ def test_restart_without_systemd_fails_clearly(check_mode):
      "operation: scale is not supported for kind=systemd (supported: status, restart, wait)"),
     ({"kind": "systemd", "name": "opsbook-wl-api", "operation": "scale", "replicas": 0},
      "confirm: scaling opsbook-wl-api to zero stops it; set confirm to 'opsbook-wl-api' to proceed"),
-    ({"kind": "kubernetes", "name": "api"}, "kind: the 'kubernetes' backend is not available in this version of opsbook"),
+    ({"kind": "compose", "name": "api"}, "kind: the 'compose' backend is not available in this version of opsbook"),
 ])
 def test_bad_requests_fail_before_any_change(args, message):
     result = run_module("workload", args)

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
-from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import kubernetes_backend, systemd_backend
 
 KINDS = ("kubernetes", "compose", "systemd")
 OPERATIONS = ("status", "restart", "scale", "rollback", "wait")
@@ -22,7 +22,7 @@ OPERATIONS = ("status", "restart", "scale", "rollback", "wait")
 DIAGNOSTIC_OPERATIONS = ("status",)
 
 # Static imports, so that Ansible's module packer ships every backend with the module.
-BACKENDS = {"systemd": systemd_backend}
+BACKENDS = {"kubernetes": kubernetes_backend, "systemd": systemd_backend}
 
 
 def load_backend(kind):

@@ -70,8 +70,8 @@ def test_unsupported_operation_lists_what_the_backend_supports():
 
 def test_real_loader():
     assert workload.load_backend("systemd") is systemd_backend
-    with pytest.raises(InvalidInput, match="kind: the 'kubernetes' backend is not available"):
-        workload.load_backend("kubernetes")
+    with pytest.raises(InvalidInput, match="kind: the 'compose' backend is not available"):
+        workload.load_backend("compose")
 
 
 SHOW_FAILED = "Id=api.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=3\nMainPID=0\nExecMainStatus=1\n"
