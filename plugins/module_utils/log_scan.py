@@ -4,8 +4,9 @@
 """Count error patterns in logs over a time window (log_scan).
 
 Sources: files (read from the end, at most ``max_bytes`` each), the systemd journal
-(``journalctl -o json`` with a timeout) and the logs of Kubernetes pods (``pod_selector`` or
-``pod_workload``, see :mod:`log_sources`).  A line's time is the ISO-8601 or syslog timestamp at its start; a line
+(``journalctl -o json`` with a timeout), the logs of Kubernetes pods (``pod_selector`` or
+``pod_workload``) and of docker compose containers (``project``, ``services``): see
+:mod:`log_sources`.  A line's time is the ISO-8601 or syslog timestamp at its start; a line
 without one (a stack trace continuation) inherits the time of the line before it, and lines
 before the first timestamp of a file are counted only when ``include_untimed`` is set.
 """
@@ -176,8 +177,12 @@ def log_scan(params, now=None):
         raise InvalidInput("pod_selector, pod_workload: give one of them, not both")
     if params.get("pod_container") and not pods:
         raise InvalidInput("pod_container: needs pod_selector or pod_workload")
-    if not params.get("paths") and not params.get("journal") and not pods:
-        raise InvalidInput("paths, journal, pod_selector or pod_workload: give at least one log source")
+    if params.get("services") and not params.get("project"):
+        raise InvalidInput("services: needs project (the compose project)")
+    if not params.get("paths") and not params.get("journal") and not pods and not params.get("project"):
+        raise InvalidInput("paths, journal, pod_selector, pod_workload or project: give at least one log source")
+    if params.get("max_lines", 1) < 1:
+        raise InvalidInput("max_lines must be positive, got %s" % params["max_lines"])
     patterns = compile_patterns(params["patterns"] or DEFAULT_PATTERNS)
     since = now - datetime.timedelta(minutes=params["since_minutes"])
     sources = [file_source(p, params["max_bytes"]) for p in _expand(params.get("paths") or [])]
@@ -186,6 +191,8 @@ def log_scan(params, now=None):
                                       params.get("journal_directory")))
     if pods:
         sources.extend(log_sources.pod_sources(params, params["since_minutes"], params["max_bytes"]))
+    if params.get("project"):
+        sources.extend(log_sources.container_sources(params, params["since_minutes"], params.get("max_lines") or 10000))
     counts = dict((p["name"], 0) for p in patterns)
     last = dict((p["name"], []) for p in patterns)
     findings = []
