@@ -49,16 +49,9 @@ options:
     description: Seconds to wait for the workload to become ready (each API call is bounded by the smaller of this and 30 s).
     type: float
     default: 120
-  namespace:
-    description: Kubernetes namespace of the Deployment (O(kind=kubernetes)).
-    type: str
-    default: default
-  kubeconfig:
-    description: Kubeconfig file (O(kind=kubernetes)); default is C(KUBECONFIG) or C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context (O(kind=kubernetes)); default is the current context.
-    type: str
+extends_documentation_fragment:
+  - opsbook.runbooks.kubernetes
+  - opsbook.runbooks.docker
 attributes:
   check_mode:
     support: full
@@ -67,8 +60,6 @@ notes:
   - Supports check_mode.
   - The systemd backend needs systemd as PID 1; in a container without it, O(operation=status) reports a
     V(critical) finding and changing operations fail.
-requirements:
-  - kubernetes (Python client, for O(kind=kubernetes))
 seealso:
   - module: opsbook.runbooks.http_health
   - module: opsbook.runbooks.log_scan
@@ -151,6 +142,7 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine, k8s_common
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import dispatch as workload
 from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action, run_diagnostic
 
@@ -164,10 +156,9 @@ def main():
         revision=dict(type="int"),
         confirm=dict(type="str"),
         timeout=dict(type="float", default=120),
-        namespace=dict(type="str", default="default"),
-        kubeconfig=dict(type="path"),
-        context=dict(type="str"),
     )
+    argument_spec.update(k8s_common.kubernetes_common_argument_spec())
+    argument_spec.update(docker_engine.docker_common_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
 

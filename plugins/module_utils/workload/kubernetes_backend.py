@@ -15,24 +15,8 @@ __metaclass__ = type
 import datetime
 import time
 
-try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.client.rest import ApiException
-
-    HAS_KUBERNETES = True
-except ImportError:  # pragma: no cover - exercised by ansible-test import sanity
-    k8s_client = k8s_config = None
-    HAS_KUBERNETES = False
-
-    class ApiException(Exception):
-        """Stand-in so that the except clauses below stay valid without the library."""
-
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
-    MissingDependency,
-    ServiceError,
-    ServiceUnreachable,
-)
+from ansible_collections.opsbook.runbooks.plugins.module_utils import k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import ServiceError
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     CRITICAL,
     OK,
@@ -47,37 +31,20 @@ REVISION = "deployment.kubernetes.io/revision"
 BAD_WAITING = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName")
 
 
-class _Api(object):
+class _Api(k8s_common.Kube):
     def __init__(self, params):
-        if not HAS_KUBERNETES:
-            raise MissingDependency("kubernetes")
-        try:
-            api_client = k8s_config.new_client_from_config(config_file=params.get("kubeconfig"), context=params.get("context"))
-        except Exception as exc:  # the config loader raises several types
-            raise ServiceUnreachable("cannot load the kubeconfig: %s" % exc)
-        self.apps = k8s_client.AppsV1Api(api_client)
-        self.core = k8s_client.CoreV1Api(api_client)
-        self.timeout = params["timeout"]
-        self.namespace = params.get("namespace") or "default"
+        super(_Api, self).__init__(params, params["timeout"])
         self.name = params["name"]
 
     def call(self, func, *args, **kwargs):
-        kwargs["_request_timeout"] = min(self.timeout, 30)
-        try:
-            return func(*args, **kwargs)
-        except ApiException as exc:
-            if exc.status == 404:
-                raise ServiceError("deployment %s/%s not found" % (self.namespace, self.name))
-            raise ServiceError("Kubernetes API error %s: %s" % (exc.status, exc.reason))
-        except Exception as exc:  # urllib3 connection errors and timeouts
-            raise ServiceUnreachable("Kubernetes API is unreachable: %s" % exc.__class__.__name__)
+        kwargs.setdefault("not_found", "deployment %s/%s not found" % (self.namespace, self.name))
+        return super(_Api, self).call(func, *args, **kwargs)
 
     def deployment(self):
         return self.call(self.apps.read_namespaced_deployment, self.name, self.namespace)
 
     def pods(self, deployment):
-        labels = deployment.spec.selector.match_labels or {}
-        selector = ",".join("%s=%s" % item for item in sorted(labels.items()))
+        selector = k8s_common.selector_string(deployment.spec.selector.match_labels)
         return self.call(self.core.list_namespaced_pod, self.namespace, label_selector=selector).items
 
 
