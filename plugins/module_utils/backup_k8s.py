@@ -27,26 +27,11 @@ import hashlib
 import json
 import os
 
-try:
-    from kubernetes import client as k8s_client
-    from kubernetes import config as k8s_config
-    from kubernetes.client.rest import ApiException
-
-    HAS_KUBERNETES = True
-except ImportError:  # pragma: no cover - exercised by ansible-test import sanity
-    k8s_client = k8s_config = None
-    HAS_KUBERNETES = False
-
-    class ApiException(Exception):
-        """Stand-in so that the except clauses below stay valid without the library."""
-
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common, vault_text
+from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common, k8s_common, vault_text
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
     InvalidInput,
-    MissingDependency,
     OpsbookError,
     ServiceError,
-    ServiceUnreachable,
 )
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     CRITICAL,
@@ -68,11 +53,10 @@ _DATA_FIELDS = {"ConfigMap": ("data", "binaryData"), "Secret": ("data",)}
 
 
 def connection_argument_spec():
-    return dict(
-        kubeconfig=dict(type="path"),
-        context=dict(type="str"),
-        timeout=dict(type="float", default=120),
-    )
+    """k8s_common's connection options plus the operation timeout."""
+    spec = k8s_common.kubernetes_common_argument_spec()
+    spec["timeout"] = dict(type="float", default=120)
+    return spec
 
 
 def _vault_spec():
@@ -87,7 +71,6 @@ def backup_argument_spec():
     spec.update(connection_argument_spec())
     spec.update(_vault_spec())
     spec.update(
-        namespace=dict(type="str", required=True),
         kinds=dict(type="list", elements="str", default=list(KINDS)),
         label_selector=dict(type="str"),
         names=dict(type="list", elements="str", default=[]),
@@ -102,7 +85,7 @@ def restore_argument_spec():
         backup=dict(type="path"),
         location=dict(type="path"),
         label=dict(type="str"),
-        namespace=dict(type="str"),
+        namespace=dict(type="str"),  # default: the namespace the backup came from
         create_namespace=dict(type="bool", default=False),
         confirm=dict(type="str"),
         restart_deployments=dict(type="list", elements="str", default=[]),
@@ -111,43 +94,30 @@ def restore_argument_spec():
     return spec
 
 
-# --- Kubernetes access -----------------------------------------------------------------------
-class Kube(object):
-    """CoreV1 calls with a timeout each and errors mapped to opsbook's."""
-
-    def __init__(self, params):
-        if not HAS_KUBERNETES:
-            raise MissingDependency("kubernetes")
-        timeout = params.get("timeout") or 120
-        if timeout <= 0:
-            raise InvalidInput("timeout: must be positive, got %s" % timeout)
-        try:
-            self.api_client = k8s_config.new_client_from_config(config_file=params.get("kubeconfig"),
-                                                                context=params.get("context"))
-        except Exception as exc:  # the config loader raises several types
-            raise ServiceUnreachable("cannot load the kubeconfig: %s" % exc)
-        self.core = k8s_client.CoreV1Api(self.api_client)
-        self.request_timeout = min(timeout, 30)
-
-    def call(self, func, *args, **kwargs):
-        what = kwargs.pop("what", func.__name__)
-        kwargs["_request_timeout"] = self.request_timeout
-        try:
-            return func(*args, **kwargs)
-        except ApiException as exc:
-            if exc.status == 404:
-                raise _NotFound(what)
-            raise ServiceError("Kubernetes API error %s (%s) on %s" % (exc.status, exc.reason, what))
-        except Exception as exc:  # urllib3 connection errors and timeouts
-            raise ServiceUnreachable("Kubernetes API is unreachable: %s" % exc.__class__.__name__)
-
-    def plain(self, obj):
-        return self.api_client.sanitize_for_serialization(obj)
+# --- Kubernetes access (k8s_common) ------------------------------------------------------------
+def _kube(params):
+    timeout = params.get("timeout") or 120
+    if timeout <= 0:
+        raise InvalidInput("timeout: must be positive, got %s" % timeout)
+    return k8s_common.Kube(params, timeout)
 
 
-class _NotFound(ServiceError):
-    def __init__(self, what):
-        super(_NotFound, self).__init__("%s: not found" % what)
+def _namespace_exists(kube, namespace):
+    found = kube.call(kube.core.list_namespace, field_selector="metadata.name=%s" % namespace).items
+    return bool(found)
+
+
+def _listers(kube):
+    return {"ConfigMap": kube.core.list_namespaced_config_map, "Secret": kube.core.list_namespaced_secret}
+
+
+def _live_objects(kube, namespace):
+    """{(kind, name): API dict} of every ConfigMap and Secret in ``namespace``."""
+    live = {}
+    for kind, lister in _listers(kube).items():
+        for item in kube.call(lister, namespace).items:
+            live[(kind, item.metadata.name)] = kube.to_dict(item)
+    return live
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -240,16 +210,15 @@ def _validate_name(option, value):
 # --- backup ----------------------------------------------------------------------------------
 def _export(kube, namespace, kinds, label_selector, names):
     """Cleaned ConfigMaps and Secrets of ``namespace`` (lists sorted by name)."""
-    kube.call(kube.core.read_namespace, namespace, what="namespace %s" % namespace)
+    if not _namespace_exists(kube, namespace):
+        raise InvalidInput("namespace: %s does not exist" % namespace)
     exported = {"configmaps": [], "secrets": []}
-    listers = {"configmaps": ("ConfigMap", kube.core.list_namespaced_config_map),
-               "secrets": ("Secret", kube.core.list_namespaced_secret)}
+    kinds_of = {"configmaps": "ConfigMap", "secrets": "Secret"}
     for key in kinds:
-        kind, lister = listers[key]
+        kind = kinds_of[key]
         kwargs = {"label_selector": label_selector} if label_selector else {}
-        items = kube.call(lister, namespace, what="list %s in %s" % (key, namespace), **kwargs).items
-        for item in items:
-            raw = kube.plain(item)
+        for item in kube.call(_listers(kube)[kind], namespace, **kwargs).items:
+            raw = kube.to_dict(item)
             name = raw["metadata"]["name"]
             if names and name not in names:
                 continue
@@ -280,7 +249,7 @@ def backup(params, check_mode=False):
         raise InvalidInput("vault_password: Secrets are encrypted with ansible-vault; give vault_password or "
                            "vault_password_file (or kinds: [configmaps])")
     names = params.get("names") or []
-    kube = Kube(params)
+    kube = _kube(params)
     exported = _export(kube, namespace, kinds, params.get("label_selector"), names)
     objects = [{"kind": o["kind"], "name": o["metadata"]["name"], "keys": object_keys(o),
                 "sha256": data_digest(o) if o["kind"] == "ConfigMap" else None}
@@ -351,35 +320,17 @@ def _load(result, manifest, password):
     return objects
 
 
-def _live(kube, obj, namespace):
-    reader = kube.core.read_namespaced_config_map if obj["kind"] == "ConfigMap" else kube.core.read_namespaced_secret
-    try:
-        return kube.plain(kube.call(reader, obj["metadata"]["name"], namespace,
-                                    what="%s %s/%s" % (obj["kind"], namespace, obj["metadata"]["name"])))
-    except _NotFound:
-        return None
-
-
-def _namespace_exists(kube, namespace):
-    try:
-        kube.call(kube.core.read_namespace, namespace, what="namespace %s" % namespace)
-        return True
-    except _NotFound:
-        return False
-
-
 def _apply(kube, obj, namespace, operation):
     body = dict(obj, metadata=dict(obj["metadata"], namespace=namespace))
     name = obj["metadata"]["name"]
-    what = "%s %s/%s" % (obj["kind"], namespace, name)
     if obj["kind"] == "ConfigMap":
         create, replace = kube.core.create_namespaced_config_map, kube.core.replace_namespaced_config_map
     else:
         create, replace = kube.core.create_namespaced_secret, kube.core.replace_namespaced_secret
     if operation == "create":
-        kube.call(create, namespace, body, what="create " + what)
+        kube.call(create, namespace, body)
     else:
-        kube.call(replace, name, namespace, body, what="replace " + what)
+        kube.call(replace, name, namespace, body)
 
 
 def _describe(change):
@@ -403,17 +354,17 @@ def restore(params, check_mode=False):
     if findings is None:
         return result
     objects = _load(result, manifest, password)  # wrong password / tampered content: stop before applying
-    kube = Kube(params)
+    kube = _kube(params)
     exists = _namespace_exists(kube, namespace)
     if not exists and not params["create_namespace"]:
         raise InvalidInput("namespace: %s does not exist; set create_namespace to restore into a new namespace" % namespace)
     if params["delete_after_verify"] and exists:
         raise InvalidInput("delete_after_verify: %s already exists; only a namespace this restore creates is deleted "
                            "(use a new scratch namespace with create_namespace)" % namespace)
+    live_objects = _live_objects(kube, namespace) if exists else {}
     changes = []
     for obj in objects:
-        live = _live(kube, obj, namespace) if exists else None
-        change = compare(obj, live)
+        change = compare(obj, live_objects.get((obj["kind"], obj["metadata"]["name"])))
         change.update(kind=obj["kind"], name=obj["metadata"]["name"])
         changes.append(change)
     replacing = [c for c in changes if c["operation"] == "replace"]
@@ -443,7 +394,7 @@ def restore(params, check_mode=False):
         return backup_common.finish_timing(result)
 
     if not exists:
-        kube.call(kube.core.create_namespace, {"metadata": {"name": namespace}}, what="create namespace %s" % namespace)
+        kube.call(kube.core.create_namespace, {"metadata": {"name": namespace}})
         result["namespace_created"] = True
     for change, obj in zip(changes, objects):
         if change["operation"] != "unchanged":
@@ -453,8 +404,9 @@ def restore(params, check_mode=False):
         len(objects), manifest["name"], namespace, summary), value=len(pending), target=namespace))
 
     mismatches = []
+    live_objects = _live_objects(kube, namespace)
     for obj in objects:
-        live = _live(kube, obj, namespace)
+        live = live_objects.get((obj["kind"], obj["metadata"]["name"]))
         if live is None or compare(obj, live)["operation"] != "unchanged":
             mismatches.append("%s %s" % (obj["kind"], obj["metadata"]["name"]))
     result.update(verified=not mismatches, problems=mismatches)
@@ -467,7 +419,7 @@ def restore(params, check_mode=False):
     if restarts and pending and not mismatches:
         findings.extend(_restart(params, namespace, restarts, result, actions))
     if params["delete_after_verify"]:
-        kube.call(kube.core.delete_namespace, namespace, what="delete namespace %s" % namespace)
+        kube.call(kube.core.delete_namespace, namespace)
         result["namespace_deleted"] = True
         actions.append(make_action("delete_namespace", namespace, True, False, "scratch namespace deleted after verification"))
     result["findings"] = findings

@@ -74,6 +74,10 @@ def step_from_result(step):
     status = "failed" if failed else overall(findings) if findings else UNKNOWN
     started = step["started"] if step.get("started") is not None else result.get("started")
     finished = step["finished"] if step.get("finished") is not None else result.get("finished")
+    item_times = [(r["started"], r["finished"]) for r in items if r.get("started") is not None and r.get("finished") is not None]
+    if started is None and finished is None and item_times:  # a loop: from its first start to its last end
+        started, finished = min(t[0] for t in item_times), max(t[1] for t in item_times)
+    backup_points = [p for p in [_backup_started(r) for r in [result] + items] if p is not None]
     if failed and not result.get("msg"):
         result = dict(result, msg="; ".join(str(r.get("msg")) for r in items if r.get("failed")))
     message = result.get("msg") if failed else "; ".join(f.get("message") or "" for f in findings if f["status"] != OK)
@@ -84,9 +88,14 @@ def step_from_result(step):
         "started": float(started) if started is not None else None,
         "finished": float(finished) if finished is not None else None,
         "duration": (float(finished) - float(started)) if started is not None and finished is not None else None,
-        "backup_started": result.get("backup_started") or ((result.get("manifest") or {}).get("started_epoch")),
+        "backup_started": min(backup_points) if backup_points else None,
         "message": message or "",
     }
+
+
+def _backup_started(result):
+    """When the backup a result made or restored began (epoch), if it says."""
+    return result.get("backup_started") or (result.get("manifest") or {}).get("started_epoch")
 
 
 def assess(steps, rto_target_hours, rpo_target_hours, backup_interval_hours, target="dr-rehearsal",

@@ -27,7 +27,7 @@ options:
   namespace:
     description: Namespace to export.
     type: str
-    required: true
+    default: default
   kinds:
     description: What to export, V(configmaps) and/or V(secrets).
     type: list
@@ -49,18 +49,13 @@ options:
   vault_password_file:
     description: File holding the vault password (its first line, whitespace stripped; not a script).
     type: path
-  kubeconfig:
-    description: Kubeconfig file; default is C(KUBECONFIG) or C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context; default is the current context.
-    type: str
   timeout:
     description: Seconds for the operation; each API call is bounded by the smaller of this and 30 s.
     type: float
     default: 120
 extends_documentation_fragment:
   - opsbook.runbooks.backup
+  - opsbook.runbooks.kubernetes
 attributes:
   check_mode:
     support: full
@@ -69,7 +64,6 @@ notes:
   - Supports check_mode.
   - Seed - ML Bling disaster recovery (C(kubectl get configmaps,secrets -n production -o yaml) export).
 requirements:
-  - kubernetes (Python client)
   - cryptography (ansible-vault's AES256 format, as ansible-core itself uses)
 seealso:
   - module: opsbook.runbooks.k8s_config_restore

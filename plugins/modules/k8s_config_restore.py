@@ -34,6 +34,7 @@ options:
   namespace:
     description: Namespace to restore into; default is the backup's source namespace.
     type: str
+    default: null
   create_namespace:
     description: Create O(namespace) when it does not exist (otherwise a missing namespace is an error).
     type: bool
@@ -56,16 +57,12 @@ options:
   vault_password_file:
     description: File holding the vault password (its first line, whitespace stripped; not a script).
     type: path
-  kubeconfig:
-    description: Kubeconfig file; default is C(KUBECONFIG) or C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context; default is the current context.
-    type: str
   timeout:
     description: Seconds to wait for each restarted Deployment; each API call is bounded by the smaller of this and 30 s.
     type: float
     default: 120
+extends_documentation_fragment:
+  - opsbook.runbooks.kubernetes
 attributes:
   check_mode:
     support: full
@@ -75,7 +72,6 @@ notes:
   - Seed - ML Bling config recovery (C(kubectl apply -f configmaps.yaml -f secrets.yaml), then
     C(kubectl rollout restart deployment/backend)).
 requirements:
-  - kubernetes (Python client)
   - cryptography (ansible-vault's AES256 format, as ansible-core itself uses)
 seealso:
   - module: opsbook.runbooks.k8s_config_backup

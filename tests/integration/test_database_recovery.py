@@ -69,9 +69,9 @@ def system(k8s_lab, pg_params, tmp_path):
                                 == WORKLOADS[name]))
     overlay = tmp_path / "inventory"
     overlay.mkdir()
-    (overlay / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"lab": {
-        "hosts": {"mlbling-lab": None},
-        "vars": {
+    (overlay / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"lab": {"hosts": {"mlbling-lab": None}}}}}))
+    (overlay / "group_vars").mkdir()  # group_vars, to win over mlbling-lab's own group_vars/lab.yml
+    (overlay / "group_vars" / "lab.yml").write_text(yaml.safe_dump({
             "opsbook_lab_pg": "{{ lookup('opsbook.runbooks.lab', 'postgres') }}",
             "opsbook_postgres": {"host": "{{ opsbook_lab_pg.host }}", "port": "{{ opsbook_lab_pg.port }}",
                                  "user": "{{ opsbook_lab_pg.user }}", "password": "{{ opsbook_lab_pg.password }}",
@@ -80,7 +80,7 @@ def system(k8s_lab, pg_params, tmp_path):
             "database_recovery_location": str(location),
             "database_recovery_report_dir": str(tmp_path / "reports"),
             "database_recovery_workload_timeout": 60,
-        }}}}}))
+        }))
     yield {"db": db, "ns": ns, "apps": apps, "location": location, "expected": expected, "overlay": overlay,
            "backup": backup}
     core.delete_namespace(ns, _request_timeout=10)
@@ -92,7 +92,10 @@ def system(k8s_lab, pg_params, tmp_path):
 def _run(system, tmp_path, *args):
     art = tmp_path / f"artifacts-{uuid.uuid4().hex[:6]}"
     proc = run_cli("run", "database-recovery", "-i", str(REPO / "inventories" / "mlbling-lab"),
-                   "-i", str(system["overlay"]), "--json", "--artifacts-dir", str(art), *args, timeout=400)
+                   "-i", str(system["overlay"]), "--json", "--artifacts-dir", str(art),
+                   # extra vars too: whatever the inventories' precedence, never the shared `production` namespace
+                   "-e", json.dumps({"database_recovery_workloads": [{"name": n, "namespace": system["ns"]} for n in WORKLOADS]}),
+                   *args, timeout=400)
     try:
         return proc, json.loads(proc.stdout), art
     except ValueError:

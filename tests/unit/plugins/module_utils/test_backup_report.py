@@ -97,3 +97,12 @@ def test_database_recovery_steps_loops_and_own_times():
     failed = br.step_from_result({"name": "scale up", "phase": "start",
                                   "result": {"results": [{"failed": True, "msg": "boom"}, {"findings": []}]}})
     assert (failed["status"], failed["message"]) == ("failed", "boom")
+
+
+def test_a_loop_step_spans_its_items_and_takes_the_oldest_backup():
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report as br
+
+    step = br.step_from_result({"name": "k8s", "phase": "restore", "result": {"results": [
+        {"started": 10.0, "finished": 12.0, "backup_started": 5.0, "findings": []},
+        {"started": 12.5, "finished": 20.0, "backup_started": 3.0, "findings": []}]}})
+    assert (step["started"], step["finished"], step["duration"], step["backup_started"]) == (10.0, 20.0, 10.0, 3.0)
