@@ -71,7 +71,7 @@ def step_from_result(step):
         return None
     findings = [f for r in [result] + items for f in r.get("findings") or [] if isinstance(f, dict) and "status" in f]
     failed = bool(result.get("failed")) or any(r.get("failed") for r in items)
-    status = "failed" if failed else overall(findings) if findings else UNKNOWN
+    status = "failed" if failed else overall(findings) if findings else OK if result.get("rc") == 0 else UNKNOWN
     started = step["started"] if step.get("started") is not None else result.get("started")
     finished = step["finished"] if step.get("finished") is not None else result.get("finished")
     item_times = [(r["started"], r["finished"]) for r in items if r.get("started") is not None and r.get("finished") is not None]
@@ -125,8 +125,10 @@ def assess(steps, rto_target_hours, rpo_target_hours, backup_interval_hours, tar
             rpo = start - min(points)
     if backups and schedule_check:
         schedule_rpo = backup_interval_hours * 3600 + max(s["duration"] for s in backups)
+    downtime = any(s["phase"] in ("stop", "start") for s in steps)
     findings.append(threshold_finding("dr_rto", _round(rto), crit=rto_target_hours * 3600, unit="s", target=target,
-                                      label="achieved RTO (restore and verify every component)"))
+                                      label="achieved RTO (%s)" % ("apps stopped until the recovery was verified"
+                                                                   if downtime else "restore and verify every component")))
     findings.append(threshold_finding("dr_rpo", _round(rpo), crit=rpo_target_hours * 3600, unit="s", target=target,
                                       label="achieved RPO (age of the restored backups when the restore began)"))
     if schedule_check:
@@ -210,16 +212,19 @@ def markdown(title, steps, assessment, svg_name, generated):
         value = "-" if f["value"] is None else "%s %s" % (f["value"], f.get("unit") or "")
         lines.append("| %s | %s | %s | %s |" % (f["check"], f["status"], value.strip(), f["message"].replace("|", "/")))
     targets = assessment["targets"]
+    downtime = any(s["phase"] in ("stop", "start") for s in steps)
     lines += ["", "## Recovery objectives", "",
               "| | achieved | target |", "| --- | --- | --- |",
-              "| RTO (restore + verify, all components) | %s | %s h |" % (
+              "| RTO (%s) | %s | %s h |" % (
+                  "apps stopped until recovery verified" if downtime else "restore + verify, all components",
                   _seconds(assessment["rto_seconds"]), _fmt(targets["rto_hours"])),
               "| RPO (age of restored backups at restore start) | %s | %s h |" % (
-                  _seconds(assessment["rpo_seconds"]), _fmt(targets["rpo_hours"])),
-              "| RPO worst case for the schedule (every %s h + longest backup) | %s | %s h |" % (
-                  _fmt(targets["backup_interval_hours"]), _seconds(assessment["schedule_rpo_seconds"]),
-                  _fmt(targets["rpo_hours"])),
-              "", "## Timeline", "", "![timeline](%s)" % svg_name, "",
+                  _seconds(assessment["rpo_seconds"]), _fmt(targets["rpo_hours"]))]
+    if assessment["schedule_rpo_seconds"] is not None:
+        lines.append("| RPO worst case for the schedule (every %s h + longest backup) | %s | %s h |" % (
+            _fmt(targets["backup_interval_hours"]), _seconds(assessment["schedule_rpo_seconds"]),
+            _fmt(targets["rpo_hours"])))
+    lines += ["", "## Timeline", "", "![timeline](%s)" % svg_name, "",
               "| # | Phase | Step | Status | Start | Duration | Note |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for index, step in enumerate(steps, 1):
         start = backup_common.iso(step["started"]) if step["started"] else "-"

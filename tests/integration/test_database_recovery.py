@@ -157,6 +157,8 @@ def test_recovery_restores_the_backup_and_scales_the_apps_back(pg_params, system
     assert by_check["postgres_restore_verified"]["status"] == "ok"
     assert "1 tables, 30 rows" in by_check["postgres_restore_verified"]["message"]
     assert by_check["dr_rto"]["status"] == "ok" and by_check["dr_rpo"]["status"] == "ok"
+    assert by_check["dr_rto"]["message"].startswith("achieved RTO (apps stopped until the recovery was verified) is ")
+    assert "dr_rpo_schedule" not in by_check
     # the current (damaged) state was backed up first: 20 rows
     pre = list(system["location"].glob(f"postgres-{system['db']}_pre_recovery-*"))
     assert len(pre) == 1
@@ -165,7 +167,7 @@ def test_recovery_restores_the_backup_and_scales_the_apps_back(pg_params, system
     data = json.loads(next((tmp_path / "reports").glob("database-recovery-*.json")).read_text())
     assert [(s["phase"], s["name"], s["status"]) for s in data["steps"]] == [
         ("stop", "scale apps to zero", "ok"), ("backup", "current state", "ok"), ("restore", "postgres", "ok"),
-        ("migrate", "migration", "unknown"), ("start", "scale apps back", "ok"), ("verify", "database health and checks", "ok")]
+        ("migrate", "migration", "ok"), ("start", "scale apps back", "ok"), ("verify", "database health and checks", "ok")]
     assert all(s["duration"] is not None and s["duration"] >= 0 for s in data["steps"])
     assert data["rto_seconds"] == pytest.approx(
         max(s["finished"] for s in data["steps"]) - data["steps"][0]["started"], abs=0.01)
