@@ -40,8 +40,23 @@ def _from_string(text, kind):
         prefix, text, ", ".join(sorted(set(RESOURCES) | set(KINDS)))))
 
 
-def workload_ref(value, kind="kubernetes", namespace="", option="workload"):
-    """One reference as module options: ``kind``, ``name`` and only the other keys that are set."""
+def _connection_defaults(defaults, namespace):
+    """What the connection dictionaries (opsbook_kubernetes, opsbook_docker) say, per kind."""
+    defaults = defaults or {}
+    return {
+        "kubernetes": {"namespace": namespace or defaults.get("namespace")},
+        "compose": {"project": defaults.get("project") or defaults.get("compose_project"),
+                    "docker_host": defaults.get("docker_host")},
+        "systemd": {},
+    }
+
+
+def workload_ref(value, kind="kubernetes", namespace="", option="workload", defaults=None):
+    """One reference as module options: ``kind``, ``name`` and only the other keys that are set.
+
+    ``namespace`` (the role's) or else ``defaults["namespace"]`` fills a Kubernetes reference's namespace;
+    ``defaults["project"]`` (or ``compose_project``) and ``defaults["docker_host"]`` fill a compose one's.
+    """
     try:
         if isinstance(value, string_types):
             ref = _from_string(value.strip(), kind)
@@ -64,8 +79,9 @@ def workload_ref(value, kind="kubernetes", namespace="", option="workload"):
             ref["resource"] = resource
         if ref.get("resource") == "deployment":
             del ref["resource"]  # the module's default: keeps references working with every version of it
-        if ref["kind"] == "kubernetes" and namespace and not ref.get("namespace"):
-            ref["namespace"] = namespace
+        for key, default in _connection_defaults(defaults, namespace)[ref["kind"]].items():
+            if default and not ref.get(key):
+                ref[key] = default
         if ref["kind"] != "kubernetes":
             ref.pop("namespace", None)
         if "replicas" in ref:
@@ -76,12 +92,12 @@ def workload_ref(value, kind="kubernetes", namespace="", option="workload"):
     return ref
 
 
-def workload_refs(value, kind="kubernetes", namespace="", option="workload"):
+def workload_refs(value, kind="kubernetes", namespace="", option="workload", defaults=None):
     """A reference, a list of them, or nothing (``""``, ``{}``, ``[]``, null) as a list of module options."""
     if value in (None, "", {}, []):
         return []
     items = value if isinstance(value, list) else [value]
-    return [workload_ref(item, kind, namespace, option) for item in items if item not in (None, "", {})]
+    return [workload_ref(item, kind, namespace, option, defaults) for item in items if item not in (None, "", {})]
 
 
 def workload_skipped(step, check, variable, target=None):

@@ -47,6 +47,16 @@ def test_bad_reference_names_the_option(value, message):
     assert str(err.value).startswith(message)
 
 
+def test_connection_dictionaries_fill_what_the_reference_and_the_role_leave_out():
+    defaults = {"kubeconfig": "/k", "namespace": "techbra-test", "docker_host": "unix:///d.sock", "compose_project": "conectsuite"}
+    assert REFS(["order-service", "compose/backend", "systemd/etl"], defaults=defaults) == [
+        {"kind": "kubernetes", "name": "order-service", "namespace": "techbra-test", "label": "kubernetes/techbra-test/order-service"},
+        {"kind": "compose", "name": "backend", "project": "conectsuite", "docker_host": "unix:///d.sock", "label": "compose/backend"},
+        {"kind": "systemd", "name": "etl", "label": "systemd/etl"}]
+    assert REFS("order-service", namespace="mine", defaults=defaults)[0]["namespace"] == "mine"  # the role's wins
+    assert REFS({"name": "x", "namespace": "own"}, namespace="mine", defaults=defaults)[0]["namespace"] == "own"
+
+
 def test_workload_skipped_is_one_warning_naming_the_variable():
     assert SKIPPED("restart the workers", "queue_worker_restart", "queue_backlog_workers", "mlbling-lab") == [{
         "check": "queue_worker_restart", "status": "warning", "value": None, "threshold": None, "unit": None,
