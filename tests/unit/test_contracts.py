@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, postgres, redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine, k8s_common, kafka_common, postgres, redis_common
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
@@ -28,6 +28,8 @@ def fragment_options(name: str) -> dict:
         ("postgres", postgres.postgres_common_argument_spec()),
         ("redis", redis_common.redis_common_argument_spec()),
         ("kafka", kafka_common.kafka_common_argument_spec()),
+        ("kubernetes", k8s_common.kubernetes_common_argument_spec()),
+        ("docker", docker_engine.docker_common_argument_spec()),
     ],
 )
 def test_doc_fragment_matches_common_argument_spec(fragment, spec):
