@@ -14,8 +14,9 @@ from tests.helpers import poll
 
 
 @contextlib.contextmanager
-def seed_namespace(k8s_lab, prefix: str, deployments: dict):
-    """Create ``<prefix>-<random>`` with ``{name: replicas}`` Deployments, wait until Ready, delete it after."""
+def seed_namespace(k8s_lab, prefix: str, deployments: dict, statefulsets: dict | None = None):
+    """Create ``<prefix>-<random>`` with ``{name: replicas}`` Deployments (and StatefulSets), wait until Ready,
+    delete it after."""
     from kubernetes import client
 
     from opsbook.lab.profiles import apply_objects, kubernetes_manifests, workloads_ready
@@ -24,7 +25,8 @@ def seed_namespace(k8s_lab, prefix: str, deployments: dict):
     core = client.CoreV1Api(api)
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     objs = kubernetes_manifests({"namespace": name,
-                                 "deployments": [{"name": d, "replicas": r} for d, r in deployments.items()]})
+                                 "deployments": [{"name": d, "replicas": r} for d, r in deployments.items()],
+                                 "statefulsets": [{"name": d, "replicas": r} for d, r in (statefulsets or {}).items()]})
     apply_objects(api, objs[:1])
     poll(lambda: any(sa.metadata.name == "default"
                      for sa in core.list_namespaced_service_account(name, _request_timeout=5).items))
@@ -49,3 +51,11 @@ def replica_set_revisions(k8s_lab, namespace: str, name: str) -> list[int]:
     sets = client.AppsV1Api(k8s_lab["api_client"]).list_namespaced_replica_set(namespace, _request_timeout=5).items
     return sorted(int(rs.metadata.annotations["deployment.kubernetes.io/revision"]) for rs in sets
                   if any(ref.name == name for ref in rs.metadata.owner_references or []))
+
+
+def statefulset_revision(k8s_lab, namespace: str, name: str) -> tuple[str, str]:
+    """(currentRevision, updateRevision) of a StatefulSet: they differ while a rolling restart is under way."""
+    from kubernetes import client
+
+    sts = client.AppsV1Api(k8s_lab["api_client"]).read_namespaced_stateful_set(name, namespace, _request_timeout=5)
+    return sts.status.current_revision, sts.status.update_revision

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.helpers import REPO, closed_port, run_cli
-from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace
+from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace, statefulset_revision
 from tests.kafka_lab import scratch, tool_topic_overrides  # noqa: F401 - scratch is a fixture
 
 pytestmark = pytest.mark.lab
@@ -86,9 +86,9 @@ def test_kafka_connectivity_scenario(tmp_path):
     assert isr["status"] == "ok" and isr["value"] == 0  # one broker, replication factor 1: nothing can shrink
 
 
-def test_kafka_connectivity_broker_down_restarts_the_consumers(tmp_path, k8s_lab):
-    """Broker-stopped drill without stopping the shared broker (a closed port); consumers in a namespace of
-    our own, their log file with connection errors; no broker workload configured (a skipped step)."""
+def test_kafka_connectivity_broker_down_restarts_broker_then_consumers(tmp_path, k8s_lab):
+    """Broker-stopped drill without stopping the shared broker (a closed port); the broker StatefulSet and the
+    consumers in a namespace of our own; the consumers' pods' logs and a log file with connection errors."""
     import datetime
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -97,15 +97,15 @@ def test_kafka_connectivity_broker_down_restarts_the_consumers(tmp_path, k8s_lab
                    f"{now} WARN [Consumer clientId=order-service] Connection to node 1 (kafka:9092) could not be "
                    "established. Connection refused\n"
                    f"{now} ERROR org.apache.kafka.common.errors.TimeoutException: Timeout expired while fetching metadata\n")
-    with seed_namespace(k8s_lab, "kafkat", {"order-service": 2, "billing-service": 1, "bff": 1}) as ns:
+    with seed_namespace(k8s_lab, "kafkat", {"order-service": 2, "billing-service": 1, "bff": 1}, {"kafka": 1}) as ns:
         inventory = tmp_path / "hosts.yml"
         inventory.write_text(
             "all:\n  hosts:\n    down:\n      ansible_connection: local\n"
             "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
             f"      opsbook_kafka: {{bootstrap_servers: ['127.0.0.1:{closed_port()}'], request_timeout: 2}}\n"
-            f"      opsbook_kubernetes: {{kubeconfig: '{k8s_lab['kubeconfig']}'}}\n"
+            f"      opsbook_kubernetes: {{kubeconfig: '{k8s_lab['kubeconfig']}', namespace: {ns}}}\n"
+            "      kafka_connectivity_broker_workload: statefulset/kafka\n"
             "      kafka_connectivity_consumer_workloads: [order-service, deployment/billing-service]\n"
-            f"      kafka_connectivity_workload_namespace: {ns}\n"
             f"      kafka_connectivity_log_paths: ['{log}']\n"
             "      kafka_connectivity_groups: [order-service-group]\n"
         )
@@ -118,26 +118,38 @@ def test_kafka_connectivity_broker_down_restarts_the_consumers(tmp_path, k8s_lab
         assert checks["kafka_reachable"][0]["status"] == "critical"
         assert "cannot reach Kafka" in checks["kafka_reachable"][0]["message"]
         assert sorted((f["target"], f["status"], f["value"]) for f in checks["workload_ready"]) == [
-            (f"{ns}/billing-service", "ok", 1), (f"{ns}/order-service", "ok", 2)]
-        errors = checks["log_pattern_kafka_connection_errors"][0]
-        assert (errors["status"], errors["value"]) == ("warning", 2)  # the refused connection and the timeout
+            (f"{ns}/billing-service", "ok", 1), (f"{ns}/order-service", "ok", 2)]  # namespace from opsbook_kubernetes
+        logs = {f["target"].split("/")[2].rsplit("-", 2)[0] if f["target"].startswith("pod/") else "file":
+                (f["target"].count(f"pod/{ns}/"), f["status"], f["value"]) for f in checks["log_pattern_kafka_connection_errors"]}
+        # the simulated pod log (KWOK) has no connection errors; the file has the refused connection and the timeout
+        assert logs == {"order-service": (2, "ok", 0), "billing-service": (1, "ok", 0), "file": (0, "warning", 2)}
         assert "kafka_consumer_lag_trend" not in checks and result["actions"] == []
 
+        broker_before = statefulset_revision(k8s_lab, ns, "kafka")
         dry = report(run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json", "--check", "--remediate"))
         assert [(a["target"], a["dry_run"]) for a in dry["actions"]] == [
-            (f"{ns}/order-service", True), (f"{ns}/billing-service", True)]
+            (f"{ns}/kafka", True), (f"{ns}/order-service", True), (f"{ns}/billing-service", True)]
         assert replica_set_revisions(k8s_lab, ns, "order-service") == [1]
+        assert statefulset_revision(k8s_lab, ns, "kafka") == broker_before
 
         done = report(run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json", "--remediate"))
         assert done["run"]["failed"] is False, done["failures"]
-        skipped = [f for f in done["findings"] if f["check"] == "kafka_broker_restart"]
-        assert [(f["status"], f["message"]) for f in skipped] == [("warning", "skipped: rolling restart of the broker - no "
-                                                                   "workload configured (set kafka_connectivity_broker_workload in the inventory)")]
         assert [(a["action"], a["target"], a["changed"]) for a in done["actions"]] == [
+            ("rollout_restart", f"{ns}/kafka", True),  # the broker first (Techbra §4 step 1), then the consumers
             ("rollout_restart", f"{ns}/order-service", True), ("rollout_restart", f"{ns}/billing-service", True)]
+        current, update = statefulset_revision(k8s_lab, ns, "kafka")
+        assert current == update != broker_before[0]  # a new controller revision, rolled out
         assert [replica_set_revisions(k8s_lab, ns, d) for d in ("order-service", "billing-service", "bff")] == [
             [1, 2], [1, 2], [1]]
         assert deployment(k8s_lab, ns, "order-service").status.updated_replicas == 2
+        after = [f for f in done["findings"] if f["check"] == "kafka_reachable"]
+        assert [f["status"] for f in after] == ["critical", "critical"]  # checked again after the broker restart
+
+        unconfigured = report(run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json", "--check",
+                                      "--remediate", "-e", "kafka_connectivity_broker_workload="))
+        skipped = [f for f in unconfigured["findings"] if f["check"] == "kafka_broker_restart"]
+        assert [(f["status"], f["message"]) for f in skipped] == [("warning", "skipped: rolling restart of the broker - no "
+                                                                   "workload configured (set kafka_connectivity_broker_workload in the inventory)")]
 
 
 def test_payment_saga_scenario_finds_the_stuck_order(scratch):
