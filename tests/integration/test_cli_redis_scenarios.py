@@ -218,3 +218,17 @@ def test_queue_backlog_secrets_stay_out_of_artifacts(lab, redis_client, redis_pr
     secret = lab["services"]["redis"]["password"]
     texts = [p.read_text(errors="replace") for p in artifacts.rglob("*") if p.is_file()]
     assert texts and all(secret not in text for text in texts + [proc.stdout, proc.stderr])
+
+
+def test_queue_backlog_reads_the_inventory_redis_db(lab, redis_params, redis_client, redis_prefix):
+    """Without queue_backlog_db the queues live in opsbook_redis.db (an omitted task option must
+    not drop the play's module_defaults value)."""
+    queue = redis_prefix + "inventory_db_queue"
+    redis_client.lpush(queue, *[f"item-{i}" for i in range(37)])
+    variables = json.loads(queue_vars([queue]))
+    del variables["queue_backlog_db"]
+    variables["opsbook_redis"] = dict(redis_params, db=REDIS_TEST_DB)
+    proc = run_cli("run", "queue-backlog", "--json", "-e", json.dumps(variables))
+    report = report_of(proc)
+    assert report["run"]["failed"] is False, report["failures"]
+    assert checks(report)["redis_queue_backlog"][0]["value"] == 37
