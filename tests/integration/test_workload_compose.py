@@ -166,11 +166,11 @@ def bad_image(docker_lab):
     """A real broken release: the lab image without /www/health (httpd answers 404, the healthcheck fails)."""
     env, tag = docker_lab["env"], f"lab/busybox:wl-bad-{uuid.uuid4().hex[:8]}"
     builder = f"wlbuild{uuid.uuid4().hex[:8]}"
-    docker(env, "run", "--name", builder, "--network", "none", docker_lab["image"], "busybox", "rm", "/www/health")
     try:
+        docker(env, "run", "--name", builder, "--network", "none", docker_lab["image"], "busybox", "rm", "/www/health")
         docker(env, "commit", builder, tag)
     finally:
-        docker(env, "rm", "-f", builder)
+        subprocess.run([shutil.which("docker"), "rm", "-f", builder], env=env, capture_output=True, timeout=60)
     yield tag
     docker(env, "rmi", tag)
 
