@@ -196,8 +196,11 @@ def _wait(api):
         obj = api.read()
     summary = summarize(obj, api.resource)
     if not rollout_complete(summary):
-        raise ServiceError("rollout of %s not complete after %ss: %d of %d replicas updated, %d ready" % (
-            api.label, api.wait_seconds, summary["updated"], summary["desired"], summary["ready_replicas"]))
+        strategy = getattr(obj.spec, "update_strategy", None)
+        hint = " (updateStrategy OnDelete: pods take the new template only when deleted)" if \
+            strategy is not None and strategy.type == "OnDelete" else ""
+        raise ServiceError("rollout of %s not complete after %ss: %d of %d replicas updated, %d ready%s" % (
+            api.label, api.wait_seconds, summary["updated"], summary["desired"], summary["ready_replicas"], hint))
     return obj
 
 
