@@ -450,7 +450,7 @@ def open_for_restore(params, kind, check, target, what=None):
         raise InvalidInput("backup: %s is a %s backup, not a %s one%s" % (
             backup_dir, manifest.get("kind"), kind, (" (%s)" % what) if what else ""))
     result = {"changed": False, "backup": backup_dir, "target": target, "skipped_backups": skipped,
-              "restored": False, "verified": False, "problems": problems, "started": round(started, 3)}
+              "backup_started": manifest.get("started_epoch"), "restored": False, "verified": False, "problems": problems, "started": round(started, 3)}
     if problems:
         result["findings"] = [make_finding(check, CRITICAL, "refusing to restore %s: %s" % (
             manifest["name"], "; ".join(problems[:5])), value=len(problems), target=backup_dir)]

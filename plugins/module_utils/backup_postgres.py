@@ -378,10 +378,18 @@ def _database_exists(conn, name):
     return postgres.query_one(conn, "SELECT 1 AS x FROM pg_database WHERE datname = %s", (name,)) is not None
 
 
+def admin_params(params, target_db):
+    """Connection parameters for CREATE/DROP DATABASE: never the target database itself."""
+    if params.get("database") != target_db:
+        return params
+    return dict(params, database="template1" if target_db == "postgres" else "postgres")
+
+
 def restore(params, check_mode=False):
     """Verify a backup, restore it into ``target_database`` and verify the result."""
     validate_restore_params(params)
     target_db = params["target_database"]
+    admin_conn = admin_params(params, target_db)
     target = "%s@%s:%s/%s" % (params["user"], params["host"], params["port"], target_db)
     manifest, result, findings = backup_common.open_for_restore(params, KIND, "postgres_backup_integrity", target)
     result["target_database"] = target_db
@@ -389,7 +397,7 @@ def restore(params, check_mode=False):
         return result
     details = manifest["details"]
     pg_restore = find_tool("pg_restore", params.get("bin_dir"))
-    with postgres.connection(params) as admin:
+    with postgres.connection(admin_conn) as admin:
         exists = _database_exists(admin, target_db)
         if exists and params["mode"] == "create":
             raise InvalidInput("target_database: %s already exists; use a new name, or mode: replace with "
@@ -414,7 +422,7 @@ def restore(params, check_mode=False):
         run_tool(params, argv, params["restore_timeout"], "pg_restore into %s" % target_db)
     except ServiceError as exc:
         # a half-restored database must not pass for a restored one: drop what this run created
-        with postgres.connection(params) as admin:
+        with postgres.connection(admin_conn) as admin:
             postgres.query(admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % _ident(target_db))
         raise ServiceError("%s; the partially restored database %s was dropped" % (exc, target_db))
     result["restored"] = True
@@ -443,7 +451,7 @@ def restore(params, check_mode=False):
                 % (target_db, manifest["name"], len(actual["tables"]), rows, len(actual["sequences"]),
                    actual["large_objects"]["count"]), value=0, target=target))
     if params["drop_after_verify"]:
-        with postgres.connection(params) as admin:
+        with postgres.connection(admin_conn) as admin:
             postgres.query(admin, "DROP DATABASE %s WITH (FORCE)" % _ident(target_db))
         result["dropped"] = True
     result["findings"] = findings

@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common
@@ -34,7 +35,10 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     threshold_finding,
 )
 
-PHASES = ("backup", "restore", "verify", "cleanup")
+_REPORT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PHASES = ("backup", "restore", "verify", "cleanup", "stop", "migrate", "start")
+# Phases whose span is the achieved RTO (stop/migrate/start: a database recovery's downtime).
+RECOVERY_PHASES = ("stop", "restore", "migrate", "start", "verify")
 _COLOURS = {"ok": "#2e7d32", "warning": "#f9a825", "critical": "#c62828", "unknown": "#757575", "failed": "#c62828"}
 
 
@@ -46,6 +50,8 @@ def report_argument_spec():
         rto_target_hours=dict(type="float", default=4.0),
         rpo_target_hours=dict(type="float", default=1.0),
         backup_interval_hours=dict(type="float", default=6.0),
+        schedule_check=dict(type="bool", default=True),
+        report_name=dict(type="str", default="dr-rehearsal"),
     )
 
 
@@ -60,10 +66,20 @@ def step_from_result(step):
         raise InvalidInput("steps: %s - result must be a registered task result (a dict)" % name)
     if result.get("skipped"):
         return None
-    findings = [f for f in result.get("findings") or [] if isinstance(f, dict) and "status" in f]
-    failed = bool(result.get("failed"))
-    status = "failed" if failed else overall(findings) if findings else UNKNOWN
-    started, finished = result.get("started"), result.get("finished")
+    items = [r for r in result.get("results") or [] if isinstance(r, dict) and not r.get("skipped")]
+    if result.get("results") is not None and not items:
+        return None
+    findings = [f for r in [result] + items for f in r.get("findings") or [] if isinstance(f, dict) and "status" in f]
+    failed = bool(result.get("failed")) or any(r.get("failed") for r in items)
+    status = "failed" if failed else overall(findings) if findings else OK if result.get("rc") == 0 else UNKNOWN
+    started = step["started"] if step.get("started") is not None else result.get("started")
+    finished = step["finished"] if step.get("finished") is not None else result.get("finished")
+    item_times = [(r["started"], r["finished"]) for r in items if r.get("started") is not None and r.get("finished") is not None]
+    if started is None and finished is None and item_times:  # a loop: from its first start to its last end
+        started, finished = min(t[0] for t in item_times), max(t[1] for t in item_times)
+    backup_points = [p for p in [_backup_started(r) for r in [result] + items] if p is not None]
+    if failed and not result.get("msg"):
+        result = dict(result, msg="; ".join(str(r.get("msg")) for r in items if r.get("failed")))
     message = result.get("msg") if failed else "; ".join(f.get("message") or "" for f in findings if f["status"] != OK)
     return {
         "name": name,
@@ -72,12 +88,18 @@ def step_from_result(step):
         "started": float(started) if started is not None else None,
         "finished": float(finished) if finished is not None else None,
         "duration": (float(finished) - float(started)) if started is not None and finished is not None else None,
-        "backup_started": ((result.get("manifest") or {}).get("started_epoch")),
+        "backup_started": min(backup_points) if backup_points else None,
         "message": message or "",
     }
 
 
-def assess(steps, rto_target_hours, rpo_target_hours, backup_interval_hours, target="dr-rehearsal"):
+def _backup_started(result):
+    """When the backup a result made or restored began (epoch), if it says."""
+    return result.get("backup_started") or (result.get("manifest") or {}).get("started_epoch")
+
+
+def assess(steps, rto_target_hours, rpo_target_hours, backup_interval_hours, target="dr-rehearsal",
+           schedule_check=True):
     """Achieved RTO/RPO and findings from normalised steps."""
     for option, value in (("rto_target_hours", rto_target_hours), ("rpo_target_hours", rpo_target_hours),
                           ("backup_interval_hours", backup_interval_hours)):
@@ -91,24 +113,29 @@ def assess(steps, rto_target_hours, rpo_target_hours, backup_interval_hours, tar
             target=target))
     timed = [s for s in steps if s["started"] is not None and s["finished"] is not None]
     backups = [s for s in timed if s["phase"] == "backup"]
-    recovery = [s for s in timed if s["phase"] in ("restore", "verify")]
+    recovery = [s for s in timed if s["phase"] in RECOVERY_PHASES]
     rto = rpo = schedule_rpo = None
     if recovery and not failed:
         start = min(s["started"] for s in recovery)
         rto = max(s["finished"] for s in recovery) - start
-        points = [s["backup_started"] or s["started"] for s in backups]
+        # the restored backups' own start when the restores report it, else the backups taken in this run
+        points = [s["backup_started"] for s in recovery if s["phase"] == "restore" and s["backup_started"]] or \
+            [s["backup_started"] or s["started"] for s in backups]
         if points:
             rpo = start - min(points)
-    if backups:
+    if backups and schedule_check:
         schedule_rpo = backup_interval_hours * 3600 + max(s["duration"] for s in backups)
+    downtime = any(s["phase"] in ("stop", "start") for s in steps)
     findings.append(threshold_finding("dr_rto", _round(rto), crit=rto_target_hours * 3600, unit="s", target=target,
-                                      label="achieved RTO (restore and verify every component)"))
+                                      label="achieved RTO (%s)" % ("apps stopped until the recovery was verified"
+                                                                   if downtime else "restore and verify every component")))
     findings.append(threshold_finding("dr_rpo", _round(rpo), crit=rpo_target_hours * 3600, unit="s", target=target,
                                       label="achieved RPO (age of the restored backups when the restore began)"))
-    findings.append(threshold_finding("dr_rpo_schedule", _round(schedule_rpo), crit=rpo_target_hours * 3600,
-                                      unit="s", target=target,
-                                      label="scheduled worst-case RPO (backup every %s h plus the longest backup)"
-                                      % _fmt(backup_interval_hours)))
+    if schedule_check:
+        findings.append(threshold_finding("dr_rpo_schedule", _round(schedule_rpo), crit=rpo_target_hours * 3600,
+                                          unit="s", target=target,
+                                          label="scheduled worst-case RPO (backup every %s h plus the longest backup)"
+                                          % _fmt(backup_interval_hours)))
     return {
         "rto_seconds": None if rto is None else round(rto, 3),
         "rpo_seconds": None if rpo is None else round(rpo, 3),
@@ -185,16 +212,19 @@ def markdown(title, steps, assessment, svg_name, generated):
         value = "-" if f["value"] is None else "%s %s" % (f["value"], f.get("unit") or "")
         lines.append("| %s | %s | %s | %s |" % (f["check"], f["status"], value.strip(), f["message"].replace("|", "/")))
     targets = assessment["targets"]
+    downtime = any(s["phase"] in ("stop", "start") for s in steps)
     lines += ["", "## Recovery objectives", "",
               "| | achieved | target |", "| --- | --- | --- |",
-              "| RTO (restore + verify, all components) | %s | %s h |" % (
+              "| RTO (%s) | %s | %s h |" % (
+                  "apps stopped until recovery verified" if downtime else "restore + verify, all components",
                   _seconds(assessment["rto_seconds"]), _fmt(targets["rto_hours"])),
               "| RPO (age of restored backups at restore start) | %s | %s h |" % (
-                  _seconds(assessment["rpo_seconds"]), _fmt(targets["rpo_hours"])),
-              "| RPO worst case for the schedule (every %s h + longest backup) | %s | %s h |" % (
-                  _fmt(targets["backup_interval_hours"]), _seconds(assessment["schedule_rpo_seconds"]),
-                  _fmt(targets["rpo_hours"])),
-              "", "## Timeline", "", "![timeline](%s)" % svg_name, "",
+                  _seconds(assessment["rpo_seconds"]), _fmt(targets["rpo_hours"]))]
+    if assessment["schedule_rpo_seconds"] is not None:
+        lines.append("| RPO worst case for the schedule (every %s h + longest backup) | %s | %s h |" % (
+            _fmt(targets["backup_interval_hours"]), _seconds(assessment["schedule_rpo_seconds"]),
+            _fmt(targets["rpo_hours"])))
+    lines += ["", "## Timeline", "", "![timeline](%s)" % svg_name, "",
               "| # | Phase | Step | Status | Start | Duration | Note |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for index, step in enumerate(steps, 1):
         start = backup_common.iso(step["started"]) if step["started"] else "-"
@@ -209,12 +239,16 @@ def write_report(params, check_mode=False):
     steps = [s for s in (step_from_result(step) for step in params["steps"]) if s]
     if not steps:
         raise InvalidInput("steps: no step ran (all were skipped): nothing to report")
-    assessment = assess(steps, params["rto_target_hours"], params["rpo_target_hours"], params["backup_interval_hours"])
+    if not _REPORT_NAME_RE.match(params.get("report_name") or ""):
+        raise InvalidInput("report_name: %r - use letters, digits, '-', '_' and '.'" % params.get("report_name"))
+    assessment = assess(steps, params["rto_target_hours"], params["rpo_target_hours"], params["backup_interval_hours"],
+                        target=params.get("report_name") or "dr-rehearsal",
+                        schedule_check=params.get("schedule_check", True))
     if check_mode:
         return dict(assessment, steps=steps, report={}, changed=True)
     report_dir = backup_common.ensure_location(params["report_dir"])
     generated = time.time()
-    base = "dr-rehearsal-%s" % backup_common.utc_stamp(generated)
+    base = "%s-%s" % (params.get("report_name") or "dr-rehearsal", backup_common.utc_stamp(generated))
     paths = {"markdown": os.path.join(report_dir, base + ".md"), "svg": os.path.join(report_dir, base + ".svg"),
              "json": os.path.join(report_dir, base + ".json")}
     backup_common.write_atomic(paths["svg"], timeline_svg(steps, params["title"]), mode=0o644)

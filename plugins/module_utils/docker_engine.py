@@ -122,6 +122,13 @@ def log_lines(frames):
     return lines
 
 
+def _container_order(summary):
+    """Sort key: service, compose container number, id."""
+    labels = summary.get("Labels") or {}
+    number = labels.get(NUMBER_LABEL, "0")
+    return (labels.get(SERVICE_LABEL, ""), int(number) if number.isdigit() else 0, summary["Id"])
+
+
 class Engine(object):
     """A Docker Engine API client: one HTTP connection per request, bounded by ``timeout``."""
 
@@ -195,8 +202,7 @@ class Engine(object):
         found = self.request("GET", "/containers/json", query) or []
         if project:
             found = [c for c in found if (c.get("Labels") or {}).get(ONEOFF_LABEL, "False") != "True"]
-        return sorted(found, key=lambda c: (c.get("Labels", {}).get(SERVICE_LABEL, ""),
-                                            int(c.get("Labels", {}).get(NUMBER_LABEL, "0") or 0), c["Id"]))
+        return sorted(found, key=_container_order)
 
     def _path(self, container, suffix=""):
         return "/containers/%s%s" % (quote(container, safe=""), suffix)

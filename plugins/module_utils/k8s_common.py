@@ -147,6 +147,14 @@ class Kube(object):
         kwargs.setdefault("server", self.server)
         return call(func, *args, **kwargs)
 
+    def pod_logs(self, pod, container=None, since_seconds=None, tail_lines=None, timestamps=False, previous=False):
+        """Lines of one pod's container log in this namespace (``kubectl logs``), oldest first."""
+        kwargs = dict((key, value) for key, value in (("container", container), ("since_seconds", since_seconds),
+                                                      ("tail_lines", tail_lines)) if value is not None)
+        text = self.call(self.core.read_namespaced_pod_log, pod, self.namespace, timestamps=bool(timestamps), previous=bool(previous),
+                         not_found="pod %s/%s not found" % (self.namespace, pod), **kwargs)
+        return (text or "").splitlines()
+
     def to_dict(self, obj):
         """A client model as the API's JSON dict (camelCase keys), e.g. to copy a pod template."""
         return self.client.sanitize_for_serialization(obj)

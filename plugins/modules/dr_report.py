@@ -18,13 +18,16 @@ description:
     began) and the scheduled worst-case RPO (backup interval plus the longest backup).
   - Compares them with the targets (seed - ML Bling RTO 4 h, RPO 1 h, backups every 6 h) and
     reports findings C(dr_rto), C(dr_rpo), C(dr_rpo_schedule), and C(dr_step) for a failed step.
-  - Writes C(dr-rehearsal-<stamp>.md) (a person reads it), C(.svg) (the timeline chart) and
+  - Writes C(<report_name>-<stamp>.md) (a person reads it), C(.svg) (the timeline chart) and
     C(.json) atomically into O(report_dir). No connection details or secrets are written.
 options:
   steps:
     description:
       - Steps in order, each C({name, phase, result}) with C(phase) one of C(backup),
-        C(restore), C(verify), C(cleanup) and C(result) a registered task result. Skipped results are left out.
+        C(restore), C(verify), C(cleanup), C(stop), C(migrate), C(start) and C(result) a registered task result.
+        Skipped results are left out; a loop's result counts as one step (its items' findings, failed when one failed).
+      - A step may carry its own C(started) and C(finished) (epoch seconds) for tasks that do not return them.
+      - The achieved RTO spans the C(stop), C(restore), C(migrate), C(start) and C(verify) steps.
     type: list
     elements: dict
     required: true
@@ -48,6 +51,14 @@ options:
     description: How often backups run in production (seed every 6 h).
     type: float
     default: 6.0
+  schedule_check:
+    description: Report C(dr_rpo_schedule) (the backup schedule's worst-case RPO against the target).
+    type: bool
+    default: true
+  report_name:
+    description: Base name of the report files (C(<report_name>-<stamp>.md/.svg/.json)) and the findings' target.
+    type: str
+    default: dr-rehearsal
 attributes:
   check_mode:
     support: full

@@ -19,7 +19,8 @@ description:
     parallel O(jobs).
   - Afterwards compares every table's row count and content checksum, the sequences and the
     large objects with the manifest; any difference is a V(critical) finding.
-  - The connection options name the server and the maintenance database used to create the target.
+  - The connection options name the server and the maintenance database used to create the target
+    (when they name the target database itself, C(postgres) is used instead).
 options:
   backup:
     description: Backup directory to restore. Without it, the newest verified backup in O(location).

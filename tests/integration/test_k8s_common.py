@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import uuid
 
 import pytest
 
@@ -63,3 +64,34 @@ def test_bad_kubeconfig_is_unreachable_and_secret_free(tmp_path):
 
 def test_request_timeout_is_bounded():
     assert [k8s_common.request_timeout(t) for t in (None, 0, 5, 120)] == [30.0, 30.0, 5.0, 30.0]
+
+
+def test_pod_logs_are_what_kubectl_logs_prints(k8s_lab):
+    from kubernetes import client
+
+    from tests.helpers import poll
+
+    core = client.CoreV1Api(k8s_lab["api_client"])
+    ns = f"wlk-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": ns}}, _request_timeout=10)
+    try:
+        poll(lambda: any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account(ns, _request_timeout=5).items))
+        core.create_namespaced_pod(ns, {"metadata": {"name": "app"}, "spec": {
+            "containers": [{"name": "app", "image": "lab.local/app:1"}],
+            "tolerations": [{"operator": "Exists"}]}}, _request_timeout=10)
+        poll(lambda: core.read_namespaced_pod("app", ns, _request_timeout=5).status.phase == "Running", timeout=30)
+        kube = k8s_common.Kube({"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns}, timeout=10)
+
+        def kubectl(*args):
+            return subprocess.run(["kubectl", "--kubeconfig", k8s_lab["kubeconfig"], "-n", ns, "logs", "app", *args],
+                                  capture_output=True, text=True, timeout=60, check=True).stdout.splitlines()
+
+        lines = kube.pod_logs("app")
+        assert lines == kubectl() and len(lines) >= 3
+        assert kube.pod_logs("app", tail_lines=2) == kubectl("--tail=2") == lines[-2:]
+        assert kube.pod_logs("app", timestamps=True, container="app") == kubectl("--timestamps", "-c", "app")
+        with pytest.raises(ServiceError) as err:
+            kube.pod_logs("absent")
+        assert str(err.value) == f"pod {ns}/absent not found"
+    finally:
+        core.delete_namespace(ns, _request_timeout=10)

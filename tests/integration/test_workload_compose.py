@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from tests.docker_cli import docker, health, inspect
-from tests.helpers import closed_port, run_module
+from tests.helpers import closed_port, poll, run_module
 
 pytestmark = pytest.mark.lab
 
@@ -159,3 +159,36 @@ def test_scale_is_refused_and_unreachable_engine_is_a_finding(compose_web, tmp_p
     assert down["findings"][0]["message"].startswith(f"Docker engine at unix://{tmp_path}/none.sock is unreachable: ")
     empty = run_module("workload", dict(compose_web["args"], operation="restart", name="absent"))
     assert empty["msg"].startswith(f"compose service {compose_web['project']}/absent has no containers on ")
+
+
+@pytest.fixture
+def bad_image(docker_lab):
+    """A real broken release: the lab image without /www/health (httpd answers 404, the healthcheck fails)."""
+    env, tag = docker_lab["env"], f"lab/busybox:wl-bad-{uuid.uuid4().hex[:8]}"
+    builder = f"wlbuild{uuid.uuid4().hex[:8]}"
+    docker(env, "run", "--name", builder, "--network", "none", docker_lab["image"], "busybox", "rm", "/www/health")
+    try:
+        docker(env, "commit", builder, tag)
+    finally:
+        docker(env, "rm", "-f", builder)
+    yield tag
+    docker(env, "rmi", tag)
+
+
+def test_bad_release_is_unhealthy_and_rollback_restores_health(compose_web, bad_image):
+    args, env = compose_web["args"], compose_web["env"]
+    assert run_module("workload", dict(args, operation="wait")).get("failed") is not True
+    failed = run_module("workload", dict(args, operation="update", image=bad_image, timeout=6))
+    assert failed["failed"] is True
+    name = f"{compose_web['project']}_web_1"
+    assert failed["msg"].startswith(f"compose service {compose_web['project']}/web not running and healthy after 6.0s: {name} running/")
+    poll(lambda: inspect(env, _container(compose_web))["State"]["Health"]["Status"] == "unhealthy", timeout=30)
+    status = run_module("workload", args)
+    [row] = status["containers"]
+    assert (status["status"], row["image"], row["health"]) == ("critical", bad_image, "unhealthy")
+    assert health(compose_web["port"]) is None
+    back = run_module("workload", dict(args, operation="rollback"))
+    assert back.get("failed") is not True, back
+    assert (back["image"], back["previous_image"], back["status"]) == ("lab/busybox:1", bad_image, "ok")
+    assert inspect(env, _container(compose_web))["Config"]["Image"] == "lab/busybox:1"
+    assert health(compose_web["port"]) == "OK"

@@ -1,7 +1,9 @@
 """The workload module's Kubernetes backend against the lab's control plane (KWOK node).
 
-KWOK pods turn Running/Ready without running a container, so a bad image tag or a failing
-readiness probe cannot be shown here; the rollout, scale and restart mechanics are real.
+KWOK pods turn Running/Ready without running a container, so a bad image tag cannot produce
+ImagePullBackOff here; the rollout, scale, restart, update and rollback mechanics are real.
+A crash loop with failing readiness is simulated honestly by writing what a kubelet would
+report into one pod's status through the API (test_crashloop_shows_in_status).
 """
 
 from __future__ import annotations
@@ -210,9 +212,16 @@ def test_crashloop_shows_in_status(k8s_lab, api_deployment):
     crash = {"status": {"containerStatuses": [{
         "name": "api", "image": "lab.local/api:1", "imageID": "", "ready": False, "restartCount": 5, "started": False,
         "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
-        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": None, "finishedAt": None}}}]}}
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": None, "finishedAt": None}}}],
+        "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
+                       {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"}]}}
     core.patch_namespaced_pod_status(pod.metadata.name, ns, crash, _request_timeout=5)
+    # the Deployment controller counts the pod as not ready
+    poll(lambda: _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5).status.ready_replicas == 1, timeout=30)
     result = run_module("workload", api_deployment)
+    assert (result["ready_replicas"], result["ready"]) == (1, False)
+    ready = [f for f in result["findings"] if f["check"] == "workload_ready"]
+    assert [(f["status"], f["message"]) for f in ready] == [("warning", f"{ns}/api has 1 of 2 replicas ready")]
     rows = {p["name"]: p for p in result["pods"]}
     assert (rows[pod.metadata.name]["reason"], rows[pod.metadata.name]["restarts"], rows[pod.metadata.name]["ready"]) == (
         "CrashLoopBackOff", 5, False)
@@ -220,6 +229,9 @@ def test_crashloop_shows_in_status(k8s_lab, api_deployment):
     assert [(f["status"], f["target"], f["message"]) for f in crit] == [
         ("critical", pod.metadata.name, f"pod {pod.metadata.name}: CrashLoopBackOff (5 restarts)")]
     assert result["status"] == "critical"
+    waited = run_module("workload", dict(api_deployment, operation="wait", timeout=2))
+    assert waited["failed"] is True
+    assert waited["msg"] == f"rollout of deployment {ns}/api not complete after 2.0s: 2 of 2 replicas updated, 1 ready"
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ def status(params, check_mode):
 def _wait(svc):
     states = svc.states()
     while not (states and all(container_ready(s) for s in states)) and time.time() < svc.deadline:
-        time.sleep(min(1.0, max(0.05, svc.deadline - time.time())))
+        time.sleep(min(0.5, max(0.05, svc.deadline - time.time())))
         states = svc.states()
     if not (states and all(container_ready(s) for s in states)):
         detail = ", ".join("%s %s%s" % (s["name"], s["state"], "/" + s["health"] if s["health"] else "") for s in states) or "no containers"

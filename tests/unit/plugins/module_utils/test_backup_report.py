@@ -73,3 +73,36 @@ def test_svg_is_valid_xml_with_one_bar_per_timed_step_and_escapes():
     assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 2
     text = br.markdown("DR", timeline, br.assess(timeline, 4, 1, 6), "t.svg", T0)
     assert "![timeline](t.svg)" in text and "| 2 | restore | pg | ok |" in text
+
+
+def test_database_recovery_steps_loops_and_own_times():
+    """stop/start loops with step times, RPO from the restored backup, no schedule finding."""
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report as br
+
+    loop = {"results": [{"findings": [{"check": "w", "status": "ok", "message": ""}]}, {"skipped": True}]}
+    raw = [
+        {"name": "scale down", "phase": "stop", "result": loop, "started": 100.0, "finished": 110.0},
+        {"name": "pre-recovery", "phase": "backup", "result": {"started": 110.0, "finished": 120.0}},
+        {"name": "postgres", "phase": "restore", "result": {"started": 120.0, "finished": 150.0, "backup_started": 40.0,
+                                                              "findings": [{"check": "r", "status": "ok", "message": ""}]}},
+        {"name": "scale up", "phase": "start", "result": loop, "started": 150.0, "finished": 170.0},
+        {"name": "all skipped", "phase": "start", "result": {"results": [{"skipped": True}]}},
+    ]
+    steps = [s for s in (br.step_from_result(s) for s in raw) if s]
+    assert [(s["name"], s["status"], s["duration"]) for s in steps] == [
+        ("scale down", "ok", 10.0), ("pre-recovery", "unknown", 10.0), ("postgres", "ok", 30.0), ("scale up", "ok", 20.0)]
+    out = br.assess(steps, 4, 1, 6, target="database-recovery", schedule_check=False)
+    assert (out["rto_seconds"], out["rpo_seconds"]) == (70.0, 60.0)
+    assert [f["check"] for f in out["findings"]] == ["dr_rto", "dr_rpo"]
+    failed = br.step_from_result({"name": "scale up", "phase": "start",
+                                  "result": {"results": [{"failed": True, "msg": "boom"}, {"findings": []}]}})
+    assert (failed["status"], failed["message"]) == ("failed", "boom")
+
+
+def test_a_loop_step_spans_its_items_and_takes_the_oldest_backup():
+    from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report as br
+
+    step = br.step_from_result({"name": "k8s", "phase": "restore", "result": {"results": [
+        {"started": 10.0, "finished": 12.0, "backup_started": 5.0, "findings": []},
+        {"started": 12.5, "finished": 20.0, "backup_started": 3.0, "findings": []}]}})
+    assert (step["started"], step["finished"], step["duration"], step["backup_started"]) == (10.0, 20.0, 10.0, 3.0)
