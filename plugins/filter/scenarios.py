@@ -70,12 +70,13 @@ def workload_step_findings(rows, check="workload_restart"):
 
 
 def remediation_verdict(healthy_before, target, action_result=None, status_after=None, action="restart",
-                        check="remediation"):
+                        check="remediation", not_run_reason=None):
     """One finding saying what the scenario decided and how it ended.
 
     ``healthy_before``: the diagnosis found nothing to fix; ``action_result``: the registered
     result of the remediation task (skipped or absent when remediation was off); ``status_after``:
-    the status of the verification (None when there was nothing to verify).
+    the status of the verification (None when there was nothing to verify); ``not_run_reason``:
+    why nothing ran, when not because remediation is off.
     """
     if isinstance(action_result, list):  # a sequence of steps: the first that failed, else the last that ran
         ran = [r for r in action_result if isinstance(r, dict) and r and not r.get("skipped")]
@@ -89,8 +90,9 @@ def remediation_verdict(healthy_before, target, action_result=None, status_after
     if healthy_before:
         return fv.make_finding(check, fv.OK, "%s is healthy: nothing to do" % target, value="healthy", target=target)
     if not result or result.get("skipped"):
-        return fv.make_finding(check, fv.WARNING, "%s is unhealthy and was not remediated (remediation is off; "
-                               "--remediate would %s it)" % (target, action), value="not_remediated", target=target)
+        reason = not_run_reason or "remediation is off; --remediate would %s it" % action
+        return fv.make_finding(check, fv.WARNING, "%s is unhealthy and was not remediated (%s)" % (target, reason),
+                               value="not_remediated", target=target)
     row = workload_step_row(result, target, action)
     if row["outcome"] == FAILED:
         return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, action, row["message"]),
@@ -109,6 +111,8 @@ def _ready(result):
     """True/False for a registered workload status, None when it was not checked."""
     if not isinstance(result, dict) or result.get("skipped") or not result:
         return None
+    if result.get("desired") == 0:  # stopped (scaled to zero): not serving, whatever its own status says
+        return False
     return bool(result.get("ready")) and result.get("status") == fv.OK
 
 
@@ -124,10 +128,11 @@ def _running(result):
 
 
 def api_down_branch(app_status, db_status=None, db_port=None, health=None):
-    """The ConectCRM APIDown decision tree: ``none``, ``start_database``, ``restart`` or ``stop_start``.
+    """The ConectCRM APIDown decision tree: ``none``, ``start_database``, ``start``, ``restart`` or ``stop_start``.
 
     Database workload not ready or its port unreachable -> start the database, then the application
-    (Ação 3); application not running -> restart it (Ação 1); running but not ready or its health
+    (Ação 3); application scaled to zero -> start it; application not running -> restart it (Ação 1);
+    running but not ready or its health
     endpoint failing -> stop and start it (Ação 2); everything healthy -> none.
     """
     health_ok = not isinstance(health, dict) or health.get("skipped") or health.get("status") == fv.OK
@@ -137,6 +142,8 @@ def api_down_branch(app_status, db_status=None, db_port=None, health=None):
     app = app_status if isinstance(app_status, dict) else {}
     if _ready(app) and health_ok:
         return "none"
+    if app.get("desired") == 0:  # stopped on purpose (scaled to zero): a restart would not bring it up
+        return "start"
     if not app.get("reachable", True) or not _running(app):
         return "restart"
     return "stop_start"
@@ -189,8 +196,13 @@ def mttr_finding(run_started, incident_started, target_minutes, target, check="m
                                 label="time to recovery (MTTR) of %s" % target)
 
 
-def deploy_verdict(update_result, target, image, smoke_result=None, rollback_result=None, check="deploy_result"):
-    """One finding for a deploy: done and smoke-checked, dry run, or failed (and rolled back or not)."""
+def deploy_verdict(update_result, target, image, smoke_result=None, rollback_result=None, smoke_attempts=None,
+                   check="deploy_result"):
+    """One finding for a deploy: done and smoke-checked, dry run, or failed (and rolled back or not).
+
+    ``smoke_attempts``: the attempts configured (a failed smoke check used them all; the registered
+    ``attempts`` of an C(until) loop does not count the last one when C(failed_when) is false).
+    """
     row = workload_step_row(update_result, target, "update")
     smoke = smoke_result if isinstance(smoke_result, dict) and not smoke_result.get("skipped") else None
     rolled = None
@@ -203,7 +215,7 @@ def deploy_verdict(update_result, target, image, smoke_result=None, rollback_res
         return fv.make_finding(check, fv.OK, "%s: deployed %s (revision %s -> %s), %s" % (
             target, image, row["previous_revision"], row["revision"], smoked), value="deployed", target=target)
     if row["outcome"] == DONE:
-        why = "smoke checks %s after %s attempt(s)" % (smoke.get("status"), smoke.get("attempts", 1))
+        why = "smoke checks %s after %s attempt(s)" % (smoke.get("status"), smoke_attempts or smoke.get("attempts") or 1)
     else:
         why = "rollout failed: %s" % row["message"]
     if rolled is None:

@@ -76,3 +76,38 @@ def run_scenario(tmp_path, scenario, variables, *flags, inventory=None):
 def findings_by(report, check):
     """{target: finding} of the findings named ``check``."""
     return {f["target"]: f for f in report["findings"] if f["check"] == check}
+
+
+class HealthServer:
+    """A JSON health endpoint on 127.0.0.1: ``answer()`` -> (HTTP code, body dict) per request.
+
+    ``with HealthServer(answer) as url: ...`` serves ``url`` (path /health) and stops on exit.
+    """
+
+    def __init__(self, answer, path="/health"):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                code, body = answer()
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self.url
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

@@ -9,10 +9,6 @@ logs (KWOK serves the lab's simulated log file for every container) are real.
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-
 import pytest
 
 pytestmark = pytest.mark.lab
@@ -20,6 +16,7 @@ pytest.importorskip("kubernetes")
 
 from tests.helpers import closed_port  # noqa: E402
 from tests.integration.scenario_lab import (  # noqa: E402
+    HealthServer,
     create_deployment,
     findings_by,
     read_deployment,
@@ -31,31 +28,20 @@ from tests.integration.scenario_lab import (  # noqa: E402
 
 @pytest.fixture
 def app_health(k8s_lab):
-    """Start a health server; ``serve(namespace, up_when)`` -> URL, ``up_when(deployment) -> bool``."""
+    """``serve(namespace, up_when)`` -> URL of a health endpoint that is UP when ``up_when(deployment)``."""
     servers = []
 
     def serve(namespace, up_when):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                up = up_when(read_deployment(k8s_lab, namespace, "backend"))
-                body = json.dumps({"status": "UP" if up else "DOWN"}).encode()
-                self.send_response(200 if up else 503)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+        def answer():
+            up = up_when(read_deployment(k8s_lab, namespace, "backend"))
+            return (200, {"status": "UP"}) if up else (503, {"status": "DOWN"})
 
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_address[1]}/health"
+        servers.append(HealthServer(answer))
+        return servers[-1].__enter__()
 
     yield serve
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.__exit__()
 
 
 def restarted(dep):

@@ -60,6 +60,8 @@ def _status(ready, running=True, status=None):
     (_status(False, running=True), _status(True), None, {"status": "critical"}, "stop_start"),
     (_status(True), None, None, {"status": "critical"}, "stop_start"),
     ({"reachable": False, "status": "critical", "findings": []}, None, None, None, "restart"),
+    (_status(True), dict(_status(True), desired=0, pods=[]), None, {"status": "critical"}, "start_database"),
+    (dict(_status(True), desired=0, pods=[]), _status(True), None, {"status": "critical"}, "start"),
 ])
 def test_api_down_branch(app, db, port, health, branch):
     assert F["api_down_branch"](app, db, port, health) == branch

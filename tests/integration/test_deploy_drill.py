@@ -1,0 +1,88 @@
+"""`opsbook run deploy` and `opsbook run rollback` on the lab's Kubernetes (KWOK node).
+
+KWOK runs no container, so a bad image tag or a failing readiness probe does not make a rollout
+fail here: the smoke-failure drill uses a smoke endpoint that fails (a closed port), which is
+what the scenario reacts to. The image change, the rollout wait, the automatic rollback and the
+pre-deploy PostgreSQL backup are real.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.lab
+pytest.importorskip("kubernetes")
+
+from tests.helpers import closed_port  # noqa: E402
+from tests.integration import scenario_lab as sl  # noqa: E402
+from tests.integration.scenario_lab import scen_namespace  # noqa: E402,F401 - fixture
+
+
+@pytest.fixture(scope="module")
+def smoke_up():
+    with sl.HealthServer(lambda: (200, {"status": "UP"}), path="/actuator/health") as url:
+        yield url
+
+
+def image(k8s_lab, namespace):
+    return sl.read_deployment(k8s_lab, namespace, "orders").spec.template.spec.containers[0].image
+
+
+@pytest.fixture
+def orders(k8s_lab, scen_namespace):
+    sl.create_deployment(k8s_lab, scen_namespace, "orders", image="lab.local/orders:1")
+    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "deploy_namespace": scen_namespace,
+            "deploy_workload": "orders", "deploy_timeout": 60, "deploy_smoke_attempts": 2, "deploy_smoke_delay": 0.5}
+
+
+def test_deploy_with_passing_smoke_then_failing_smoke_rolls_back(k8s_lab, scen_namespace, orders, smoke_up, tmp_path):
+    target = f"{scen_namespace}/orders"
+    good = dict(orders, deploy_image="lab.local/orders:2", deploy_smoke_endpoints=[{"name": "orders", "url": smoke_up}])
+    proc, report = sl.run_scenario(tmp_path, "deploy", good, "--check")
+    assert sl.findings_by(report, "deploy_result")[target]["value"] == "dry_run"
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:1" and sl.revision(k8s_lab, scen_namespace, "orders") == 1
+
+    proc, report = sl.run_scenario(tmp_path, "deploy", good)
+    assert proc.returncode == 0, report["failures"]
+    result = sl.findings_by(report, "deploy_result")[target]
+    assert result["message"] == f"{target}: deployed lab.local/orders:2 (revision 1 -> 2), smoke checks passed"
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:2" and sl.revision(k8s_lab, scen_namespace, "orders") == 2
+
+    bad = dict(orders, deploy_image="lab.local/orders:3",
+               deploy_smoke_endpoints=[{"name": "orders", "url": f"http://127.0.0.1:{closed_port()}/actuator/health"}])
+    proc, report = sl.run_scenario(tmp_path, "deploy", bad)
+    assert proc.returncode == 2 and report["run"]["failed"] is False, report["failures"]
+    result = sl.findings_by(report, "deploy_result")[target]
+    assert (result["status"], result["value"]) == ("critical", "rolled_back")
+    assert result["message"].startswith(f"{target}: deploy of lab.local/orders:3 failed, smoke checks critical after 2 attempt(s); "
+                                        "rolled back")
+    assert [a["action"] for a in report["actions"]][-1] == "rollback"
+    # kubectl rollout undo semantics: the previous template comes back as a new revision
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:2" and sl.revision(k8s_lab, scen_namespace, "orders") == 4
+
+
+def test_pre_deploy_backup_and_no_rollback_when_off(k8s_lab, scen_namespace, orders, pg_params, tmp_path):
+    variables = dict(orders, deploy_image="lab.local/orders:2", deploy_backup=True,
+                     deploy_backup_location=str(tmp_path / "backups"), deploy_rollback_on_failure=False,
+                     deploy_smoke_endpoints=[f"http://127.0.0.1:{closed_port()}/health"], deploy_smoke_attempts=1)
+    proc, report = sl.run_scenario(tmp_path, "deploy", variables)
+    assert report["run"]["failed"] is False, report["failures"]
+    dumps = [p for p in (tmp_path / "backups").rglob("*") if p.is_file() and pg_params["database"] in p.name]
+    assert dumps, list((tmp_path / "backups").rglob("*"))
+    result = sl.findings_by(report, "deploy_result")[f"{scen_namespace}/orders"]
+    assert result["message"].endswith("not rolled back (automatic rollback is off)")
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:2"
+
+
+def test_rollback_scenario_goes_back_to_the_previous_image(k8s_lab, scen_namespace, orders, smoke_up, tmp_path):
+    sl.run_scenario(tmp_path, "deploy", dict(orders, deploy_image="lab.local/orders:2"))
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:2"
+    variables = {"opsbook_kubernetes": orders["opsbook_kubernetes"], "rollback_namespace": scen_namespace,
+                 "rollback_workload": "orders", "rollback_timeout": 60,
+                 "rollback_smoke_endpoints": [{"name": "orders", "url": smoke_up}]}
+    proc, report = sl.run_scenario(tmp_path, "rollback", variables)  # no --remediate: status only
+    assert report["actions"] == [] and image(k8s_lab, scen_namespace) == "lab.local/orders:2"
+    proc, report = sl.run_scenario(tmp_path, "rollback", variables, "--remediate")
+    assert proc.returncode == 0, report["failures"]
+    assert sl.findings_by(report, "rollback_result")["orders"]["status"] == "ok"
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:1" and sl.revision(k8s_lab, scen_namespace, "orders") == 3
