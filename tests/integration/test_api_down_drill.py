@@ -71,7 +71,7 @@ def project(docker_lab, pg_params, tmp_path):
 
 
 def variables(proj, pg_params, **extra):
-    return dict({"opsbook_compose": {"docker_host": proj.docker_host, "project": proj.name},
+    return dict({"opsbook_docker": {"docker_host": proj.docker_host, "project": proj.name},
                  "api_down_health_url": f"http://127.0.0.1:{proj.port}/health",
                  "api_down_database_endpoint": {"host": "127.0.0.1", "port": pg_params["port"]},
                  "api_down_timeout": 60, "api_down_verify_delay": 1}, **extra)
