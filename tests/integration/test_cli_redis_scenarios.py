@@ -16,6 +16,9 @@ from tests.helpers import REDIS_TEST_DB, REPO, ListWorker, closed_port, run_cli
 from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace
 
 
+LOG_WINDOW = 7 * 24 * 60  # minutes: KWOK's simulated pod log lines carry the time the lab wrote them
+
+
 def report_of(proc):
     try:
         return json.loads(proc.stdout)
@@ -132,7 +135,8 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
     mlbling = ["-i", str(REPO / "inventories" / "mlbling-lab")]
     with seed_namespace(k8s_lab, "redist", {"worker": 1, "backend": 2}) as ns:
         variables = queue_vars([queue], queue_backlog_dead_letter_queue=dead, queue_backlog_requeue_count=25,
-                               queue_backlog_samples=2, queue_backlog_interval=0.2, queue_backlog_workload_namespace=ns)
+                               queue_backlog_samples=2, queue_backlog_interval=0.2, queue_backlog_workload_namespace=ns,
+                               queue_backlog_log_since_minutes=LOG_WINDOW)
 
         unconfigured = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--check", "-e", variables))
         assert unconfigured["run"]["failed"] is False, unconfigured["failures"]
@@ -157,6 +161,9 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
         health = found["workload_ready"][0]
         assert (health["status"], health["target"], health["value"]) == ("ok", f"{ns}/worker", 1)
         assert "queue_worker_restart" not in found
+        worker_errors = found["log_pattern_error"]  # KWOK's simulated pod log has one ERROR line per container
+        assert [f["value"] for f in worker_errors] == [1]
+        assert f"{ns}/worker" in worker_errors[0]["target"] and "backend" not in worker_errors[0]["target"]
         actions = {a["action"]: a for a in report["actions"]}
         assert (actions["rollout_restart"]["target"], actions["rollout_restart"]["changed"],
                 actions["rollout_restart"]["dry_run"]) == (f"{ns}/worker", True, False)
