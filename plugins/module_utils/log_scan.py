@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Count error patterns in logs over a time window (log_scan).
 
-Sources: files (read from the end, at most ``max_bytes`` each) and the systemd journal
-(``journalctl -o json`` with a timeout).  Pod and container log sources come with the
-workload backends.  A line's time is the ISO-8601 or syslog timestamp at its start; a line
+Sources: files (read from the end, at most ``max_bytes`` each), the systemd journal
+(``journalctl -o json`` with a timeout), the logs of Kubernetes pods (``pod_selector`` or
+``pod_workload``) and of docker compose containers (``project``, ``services``): see
+:mod:`log_sources`.  A line's time is the ISO-8601 or syslog timestamp at its start; a line
 without one (a stack trace continuation) inherits the time of the line before it, and lines
 before the first timestamp of a file are counted only when ``include_untimed`` is set.
 """
@@ -21,6 +22,7 @@ import os
 import re
 import subprocess
 
+from ansible_collections.opsbook.runbooks.plugins.module_utils import log_sources
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     UNKNOWN,
@@ -170,14 +172,27 @@ def log_scan(params, now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if params["since_minutes"] <= 0:
         raise InvalidInput("since_minutes must be positive, got %s" % params["since_minutes"])
-    if not params.get("paths") and not params.get("journal"):
-        raise InvalidInput("paths or journal: give at least one log source")
+    pods = params.get("pod_selector") or params.get("pod_workload")
+    if params.get("pod_selector") and params.get("pod_workload"):
+        raise InvalidInput("pod_selector, pod_workload: give one of them, not both")
+    if params.get("pod_container") and not pods:
+        raise InvalidInput("pod_container: needs pod_selector or pod_workload")
+    if params.get("services") and not params.get("project"):
+        raise InvalidInput("services: needs project (the compose project)")
+    if not params.get("paths") and not params.get("journal") and not pods and not params.get("project"):
+        raise InvalidInput("paths, journal, pod_selector, pod_workload or project: give at least one log source")
+    if params.get("max_lines", 1) < 1:
+        raise InvalidInput("max_lines must be positive, got %s" % params["max_lines"])
     patterns = compile_patterns(params["patterns"] or DEFAULT_PATTERNS)
     since = now - datetime.timedelta(minutes=params["since_minutes"])
     sources = [file_source(p, params["max_bytes"]) for p in _expand(params.get("paths") or [])]
     if params.get("journal"):
         sources.append(journal_source(params.get("journal_units"), params["since_minutes"], params["timeout"],
                                       params.get("journal_directory")))
+    if pods:
+        sources.extend(log_sources.pod_sources(params, params["since_minutes"], params["max_bytes"]))
+    if params.get("project"):
+        sources.extend(log_sources.container_sources(params, params["since_minutes"], params.get("max_lines") or 10000))
     counts = dict((p["name"], 0) for p in patterns)
     last = dict((p["name"], []) for p in patterns)
     findings = []

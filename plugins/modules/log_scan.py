@@ -9,14 +9,18 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: log_scan
-short_description: Count error patterns in log files and the journal over a time window
+short_description: Count error patterns in log files, the journal, pod and container logs over a time window
 version_added: "0.1.0"
 description:
-  - Reads log files (the last O(max_bytes) of each) and, optionally, the systemd journal, keeps the
+  - Reads log files (the last O(max_bytes) of each), optionally the systemd journal, and the logs of
+    Kubernetes pods (O(pod_selector) or O(pod_workload), the last O(max_bytes) per container) and of
+    docker compose containers (O(project), O(services), the last O(max_lines) per container), keeps the
     lines of the last O(since_minutes) minutes and counts the lines matching each pattern; each count is
     compared with the pattern's thresholds and reported as a finding, with the last matching lines.
   - The default patterns are the ones the seed runbooks search for by hand (C(ERROR), C(WARN),
     slow/timeout/latency, C(EADDRINUSE), C(ECONNREFUSED), out of memory, failed logins).
+  - Pod and container log lines are read with the time Kubernetes or the Docker engine recorded
+    (C(kubectl logs --timestamps --since), C(docker logs --timestamps --since)), so the window holds for applications that print no timestamp of their own.
   - A line's time is the ISO-8601 (C(2026-01-01T10:00:00Z), C(2026-01-01 10:00:00,123)) or syslog
     (C(Jan  1 10:00:00), read as UTC) timestamp at its start; a line without one inherits the time of
     the line before it (stack traces).
@@ -65,16 +69,42 @@ options:
     type: int
     default: 20971520
   timeout:
-    description: Seconds C(journalctl) may take.
+    description: Seconds C(journalctl), and each Kubernetes API request (at most 30), may take.
     type: float
     default: 30
+  pod_selector:
+    description: Read the logs of the pods matching this label selector (C(app=api,tier=web)) in O(namespace).
+    type: str
+  pod_workload:
+    description: Read the logs of the pods of this Deployment or StatefulSet in O(namespace) (its own selector).
+    type: str
+  pod_container:
+    description: Only this container of each pod; default is every container.
+    type: str
+  project:
+    description: Read the logs (stdout and stderr) of this docker compose project's containers.
+    type: str
+  services:
+    description: Only the containers of these services of O(project); default is every service.
+    type: list
+    elements: str
+    default: []
+  max_lines:
+    description: Last lines read from each container's log.
+    type: int
+    default: 10000
+extends_documentation_fragment:
+  - opsbook.runbooks.kubernetes
+  - opsbook.runbooks.docker
 attributes:
   check_mode:
     support: full
     description: The module is read-only and runs the same in check mode.
 notes:
   - Supports check_mode.
-  - Pod and container logs are read by the workload backends (planned).
+  - Pod sources need the C(kubernetes) Python client; container sources use the Docker Engine API with the
+    Python standard library. An unreachable Kubernetes API or Docker engine is a V(critical) finding; a workload
+    or service without pods or containers, or a log that cannot be read, is an V(unknown) C(log_source) finding.
 seealso:
   - module: opsbook.runbooks.http_health
 author:
@@ -95,6 +125,19 @@ EXAMPLES = r"""
     patterns:
       - {name: eaddrinuse, regex: EADDRINUSE, crit: 1}
       - {name: econnrefused, regex: ECONNREFUSED, warn: 1, crit: 10}
+
+- name: Errors in the backend pods' logs of the last 15 minutes (kubectl logs deployment/backend)
+  opsbook.runbooks.log_scan:
+    pod_workload: backend
+    namespace: production
+    since_minutes: 15
+
+- name: Refused connections and port conflicts in the compose backend's logs (docker logs conectsuite-backend)
+  opsbook.runbooks.log_scan:
+    project: conectsuite
+    services: [backend]
+    docker_host: unix:///var/run/docker.sock
+    since_minutes: 30
 """
 
 RETURN = r"""
@@ -131,7 +174,10 @@ sources:
   returned: always
   type: list
   elements: dict
-  sample: [{source: /var/log/app.log, lines_scanned: 1200, error: null}]
+  sample:
+    - {source: /var/log/app.log, lines_scanned: 1200, error: null}
+    - {source: pod/production/backend-875bbd59b-brx8f/backend, lines_scanned: 4, error: null}
+    - {source: container/conectsuite_backend_1, lines_scanned: 57, error: null}
 window:
   description: The time window scanned, UTC.
   returned: always
@@ -152,6 +198,8 @@ duration:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import log_scan as log_scan_utils
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker_engine import docker_common_argument_spec
+from ansible_collections.opsbook.runbooks.plugins.module_utils.k8s_common import kubernetes_common_argument_spec
 from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
 
 
@@ -167,7 +215,15 @@ def main():
         last_lines=dict(type="int", default=5),
         max_bytes=dict(type="int", default=20971520),
         timeout=dict(type="float", default=30),
+        pod_selector=dict(type="str"),
+        pod_workload=dict(type="str"),
+        pod_container=dict(type="str"),
+        project=dict(type="str"),
+        services=dict(type="list", elements="str", default=[]),
+        max_lines=dict(type="int", default=10000),
     )
+    argument_spec.update(kubernetes_common_argument_spec())
+    argument_spec.update(docker_common_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_diagnostic(module, "log_source", "log sources", lambda: log_scan_utils.log_scan(module.params))
 

@@ -15,12 +15,20 @@ description:
   - One interface over the backends that run applications; the backend is chosen by O(kind),
     usually set per inventory host or group.
   - O(operation=status) is read-only and reports a backend that cannot be reached as a V(critical)
-    finding; the other operations change the workload and fail with one clear message on error.
-  - A scale to zero replicas needs O(confirm) set to the workload's name.
-  - This version ships the V(kubernetes) backend for Deployments (C(status), C(restart) with
-    C(kubectl rollout restart) semantics and a wait for the rollout, C(scale), C(wait)) and the V(systemd)
-    backend (C(status), C(restart), C(wait)); V(compose) is accepted by the interface and rejected with a
-    clear message until its backend lands.
+    finding; the other operations fail with one clear message on error.
+  - V(kubernetes) works on a Deployment or a StatefulSet (O(resource)). C(restart) has C(kubectl rollout restart)
+    semantics, C(update) is C(kubectl set image), C(rollback) is C(kubectl rollout undo [--to-revision]) (Deployment
+    - the chosen ReplicaSet's pod template minus its C(pod-template-hash) label replaces the Deployment's; StatefulSet
+    - the chosen ControllerRevision is applied); every change then waits for the rollout like C(kubectl rollout status)
+    and reports the new revision. C(stop) scales to 0 and records the replica count in the annotation
+    C(opsbook.io/replicas-before-stop); C(start) scales back to it (1 when none is recorded).
+  - V(compose) works on the containers of one service of a docker compose project (labels C(com.docker.compose.project)
+    and C(com.docker.compose.service)), talking to the Docker engine directly (no compose binary). C(update) recreates
+    each container from its own configuration with O(image), recording the image it ran in the label
+    C(opsbook.previous-image); C(rollback) recreates it with that recorded image. The compose file is not edited, so a
+    later C(docker-compose up) goes back to the file's image. C(scale) is refused (it needs the compose file).
+  - V(systemd) works on a unit with C(systemctl) (C(status), C(restart), C(start), C(stop), C(wait)).
+  - A scale to zero replicas and C(stop) need O(confirm) set to the workload's name.
 options:
   kind:
     description: Backend that runs the workload.
@@ -28,25 +36,50 @@ options:
     required: true
     choices: [kubernetes, compose, systemd]
   name:
-    description: The workload (Deployment, compose service, or systemd unit; C(.service) is added when no suffix is given).
+    description:
+      - The workload. V(kubernetes) - the Deployment or StatefulSet; V(compose) - the service; V(systemd) - the unit
+        (C(.service) is added when no suffix is given).
     type: str
     required: true
   operation:
-    description: What to do.
+    description:
+      - What to do. V(status) is read-only. V(wait) waits until the workload is rolled out / running and healthy.
+      - V(restart), V(start), V(stop), V(update), V(rollback) and V(scale) change the workload; which backend supports
+        which is listed in the description (V(scale) - V(kubernetes) only; V(update), V(rollback) - V(kubernetes) and V(compose)).
     type: str
     default: status
-    choices: [status, restart, scale, rollback, wait]
+    choices: [status, restart, scale, rollback, wait, start, stop, update]
   replicas:
     description: Desired replicas for O(operation=scale).
     type: int
   revision:
-    description: Revision to roll back to for O(operation=rollback); default is the previous one.
+    description:
+      - Revision to roll back to for O(operation=rollback) (V(kubernetes) only); default is the previous one.
+      - An unknown revision fails with the revisions that are kept.
     type: int
+  image:
+    description: New image reference for O(operation=update), e.g. C(registry.example.com/api:1.4.2).
+    type: str
+  container:
+    description:
+      - Container of the pod template to update with O(operation=update) (V(kubernetes)); required when the pod has
+        more than one container.
+    type: str
+  resource:
+    description: Kind of Kubernetes object (O(kind=kubernetes)).
+    type: str
+    default: deployment
+    choices: [deployment, statefulset]
+  project:
+    description: The docker compose project name (C(docker-compose -p)); required for O(kind=compose).
+    type: str
   confirm:
-    description: The workload's name, required to scale it to zero.
+    description: The workload's name, required to scale it to zero and for O(operation=stop).
     type: str
   timeout:
-    description: Seconds to wait for the workload to become ready (each API call is bounded by the smaller of this and 30 s).
+    description:
+      - Seconds to wait for the workload to become ready (each API call is bounded by the smaller of this and 30 s;
+        a container stop may add its 10 s grace period).
     type: float
     default: 120
 extends_documentation_fragment:
@@ -60,6 +93,10 @@ notes:
   - Supports check_mode.
   - The systemd backend needs systemd as PID 1; in a container without it, O(operation=status) reports a
     V(critical) finding and changing operations fail.
+  - In check mode changing operations read the workload (so a missing workload, revision or image still fails) and
+    return C(actions) with C(dry_run=true) without changing anything.
+  - V(compose) C(update)/C(rollback) keep the container's command, environment, labels, healthcheck, host config
+    (binds, named volumes, network mode) and network aliases; anonymous volumes are not carried over.
 seealso:
   - module: opsbook.runbooks.http_health
   - module: opsbook.runbooks.log_scan
@@ -80,16 +117,55 @@ EXAMPLES = r"""
     name: conectcrm-api
     operation: restart
     timeout: 60
+
+- name: Status of the backend service of the conectsuite compose project
+  opsbook.runbooks.workload:
+    kind: compose
+    project: conectsuite
+    name: backend
+    docker_host: unix:///var/run/docker.sock
+
+- name: Deploy a new image of the API Deployment and wait for the rollout
+  opsbook.runbooks.workload:
+    kind: kubernetes
+    kubeconfig: /etc/opsbook/kubeconfig
+    namespace: shop
+    name: api
+    operation: update
+    image: registry.example.com/api:1.4.2
+    container: api
+  register: deploy
+
+- name: Roll back to the revision before the deploy
+  opsbook.runbooks.workload:
+    kind: kubernetes
+    namespace: shop
+    name: api
+    operation: rollback
+    revision: "{{ deploy.previous_revision }}"
+
+- name: Stop a StatefulSet (scale to 0, replicas remembered for start)
+  opsbook.runbooks.workload:
+    kind: kubernetes
+    resource: statefulset
+    namespace: shop
+    name: worker
+    operation: stop
+    confirm: worker
 """
 
 RETURN = r"""
 status:
-  description: Worst status among the findings (operation=status and wait).
-  returned: when findings are returned
+  description: Worst status among the findings.
+  returned: always
   type: str
   sample: ok
 findings:
-  description: Findings C({check, status, value, threshold, unit, message, target}).
+  description:
+    - Findings C({check, status, value, threshold, unit, message, target}).
+    - C(workload_ready) (ready replicas / containers against the desired number), C(workload_pod) (a pod in
+      CrashLoopBackOff, ImagePullBackOff, OOMKilled...), C(workload_container) (a compose container stopped, OOMKilled,
+      unhealthy or starting), C(workload_running) (systemd), C(workload_reachable) (backend unreachable, status only).
   returned: always
   type: list
   elements: dict
@@ -103,31 +179,155 @@ findings:
       target: conectcrm-api.service
 actions:
   description: Remediation records C({action, target, changed, dry_run, detail}) of changing operations.
-  returned: when the operation changes the workload
+  returned: when the operation can change the workload
   type: list
   elements: dict
   sample: [{action: restart, target: conectcrm-api.service, changed: true, dry_run: true, detail: would run systemctl restart conectcrm-api.service}]
+message:
+  description: Why a changing operation changed nothing (already stopped, same image, rollback target equals the current template).
+  returned: when a kubernetes operation had nothing to do
+  type: str
+  sample: container api of deployment shop/api already runs registry.example.com/api:1.4.2
 kind:
   description: The backend used.
   returned: success
   type: str
-  sample: systemd
+  sample: kubernetes
+resource:
+  description: The Kubernetes object kind.
+  returned: kind=kubernetes
+  type: str
+  sample: deployment
 workload:
-  description: The workload acted on, as the backend names it.
+  description: The workload acted on, as the backend names it (C(namespace/name), C(project/service) or the unit).
   returned: success
   type: str
-  sample: conectcrm-api.service
+  sample: shop/api
 ready:
-  description: Whether the workload is running and ready.
+  description: Whether the workload is rolled out and ready (all containers running and healthy for compose).
   returned: success
   type: bool
   sample: true
+desired:
+  description: Desired replicas (kubernetes) or the number of containers of the service (compose).
+  returned: kind=kubernetes or kind=compose
+  type: int
+  sample: 2
+ready_replicas:
+  description: Ready replicas (kubernetes) or containers running and healthy (compose).
+  returned: kind=kubernetes or kind=compose
+  type: int
+  sample: 2
+updated:
+  description: Replicas at the newest pod template.
+  returned: kind=kubernetes
+  type: int
+  sample: 2
+available:
+  description: Available replicas.
+  returned: kind=kubernetes
+  type: int
+  sample: 2
+total:
+  description: All replicas, old and new.
+  returned: kind=kubernetes
+  type: int
+  sample: 2
+generation:
+  description: The object's metadata.generation.
+  returned: kind=kubernetes
+  type: int
+  sample: 3
+observed_generation:
+  description: The generation the controller has acted on.
+  returned: kind=kubernetes
+  type: int
+  sample: 3
+revision:
+  description:
+    - The rollout revision now (Deployment - annotation C(deployment.kubernetes.io/revision); StatefulSet - the
+      ControllerRevision number of C(status.updateRevision)). In check mode, the revision before the change.
+  returned: kind=kubernetes
+  type: int
+  sample: 3
+previous_revision:
+  description: The revision before the change.
+  returned: kind=kubernetes, a change that was made
+  type: int
+  sample: 2
+current_revision:
+  description: StatefulSet C(status.currentRevision) (ControllerRevision name).
+  returned: resource=statefulset
+  type: str
+  sample: worker-5d8f7c9b6
+update_revision:
+  description: StatefulSet C(status.updateRevision) (ControllerRevision name).
+  returned: resource=statefulset
+  type: str
+  sample: worker-5d8f7c9b6
+pods:
+  description: Per pod C({name, phase, ready, restarts, reason}); reason is the worst container reason (CrashLoopBackOff, OOMKilled...).
+  returned: kind=kubernetes
+  type: list
+  elements: dict
+  sample: [{name: api-7c9f-abcde, phase: Running, ready: true, restarts: 0, reason: null}]
+images:
+  description: Container name to image of the pod template, after the operation (before it in check mode).
+  returned: kind=kubernetes
+  type: dict
+  sample: {api: registry.example.com/api:1.4.2}
+image:
+  description: The image set by O(operation=update) or restored by a compose rollback.
+  returned: operation=update; kind=compose and operation=rollback
+  type: str
+  sample: registry.example.com/api:1.4.2
+previous_image:
+  description: The image the container ran before O(operation=update) (compose - also before rollback).
+  returned: operation=update; kind=compose and operation=rollback
+  type: str
+  sample: registry.example.com/api:1.4.1
+container:
+  description: The pod template container that O(operation=update) changed.
+  returned: kind=kubernetes and operation=update
+  type: str
+  sample: api
+rolled_back_to:
+  description: The revision whose template was restored.
+  returned: kind=kubernetes and operation=rollback
+  type: int
+  sample: 1
+previous_images:
+  description: Container name to image before the rollback.
+  returned: kind=kubernetes and operation=rollback, when it changes something
+  type: dict
+  sample: {api: registry.example.com/api:1.4.2}
+restored_images:
+  description: Container name to image of the revision rolled back to.
+  returned: kind=kubernetes and operation=rollback, when it changes something
+  type: dict
+  sample: {api: registry.example.com/api:1.4.1}
+containers:
+  description:
+    - Per container of the compose service C({name, id, service, image, state, running, health, failing_streak,
+      restarts, exit_code, oom_killed, started_at, error}); health is V(healthy), V(unhealthy), V(starting) or null
+      without a healthcheck.
+  returned: kind=compose
+  type: list
+  elements: dict
+  sample: [{name: conectsuite_backend_1, id: 0123456789ab, service: backend, image: "lab/busybox:1", state: running, running: true,
+            health: healthy, failing_streak: 0, restarts: 0, exit_code: 0, oom_killed: false,
+            started_at: "2026-01-01T10:00:00.0Z", error: null}]
 units:
   description: Backend properties per unit (systemd C(systemctl show) properties).
   returned: kind=systemd
   type: list
   elements: dict
   sample: [{Id: conectcrm-api.service, LoadState: loaded, ActiveState: active, SubState: running, NRestarts: 0}]
+reachable:
+  description: False when the backend could not be reached (status only; the finding says why).
+  returned: operation=status and the backend is unreachable
+  type: bool
+  sample: false
 target:
   description: The workload checked.
   returned: operation=status
@@ -154,6 +354,10 @@ def main():
         operation=dict(type="str", default="status", choices=list(workload.OPERATIONS)),
         replicas=dict(type="int"),
         revision=dict(type="int"),
+        image=dict(type="str"),
+        container=dict(type="str"),
+        resource=dict(type="str", default="deployment", choices=["deployment", "statefulset"]),
+        project=dict(type="str"),
         confirm=dict(type="str"),
         timeout=dict(type="float", default=120),
     )

@@ -12,7 +12,8 @@ import threading
 
 import pytest
 
-from tests.helpers import REDIS_TEST_DB, ListWorker, closed_port, run_cli
+from tests.helpers import REDIS_TEST_DB, REPO, ListWorker, closed_port, run_cli
+from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace
 
 
 def report_of(proc):
@@ -90,7 +91,8 @@ def test_queue_backlog_growing_with_connectors_up(lab, redis_client, redis_prefi
     url = health_endpoint(200, {"status": "UP"})
     with ListWorker(redis_client, queue, produce=True):
         proc = run_cli("run", "queue-backlog", "--json", "-e",
-                       queue_vars([queue], queue_backlog_connector_health_url=url))
+                       queue_vars([queue], queue_backlog_connector_health_url=url,
+                                  queue_backlog_length_crit=100000))  # above all the producer can push
     report = report_of(proc)
     found = checks(report)
     assert report["run"]["failed"] is False, report["failures"]
@@ -100,7 +102,7 @@ def test_queue_backlog_growing_with_connectors_up(lab, redis_client, redis_prefi
     assert "growing" in found["redis_queue_trend"][0]["message"]
     assert found["queue_connector_health"][0]["status"] == "ok"
     assert found["queue_connector_health"][0]["message"] == "connectors health endpoint answered HTTP 200 with status UP"
-    assert "queue_worker_health" not in found  # no workers configured: no hook finding
+    assert "workload_ready" not in found  # no workers configured: not checked
     assert report["status"] == "warning" and proc.returncode == 1
     assert report["actions"] == []
 
@@ -122,37 +124,51 @@ def test_queue_backlog_connectors_failing_is_critical(lab, redis_prefix, health_
         assert "Connection refused" in finding["message"]
 
 
-def test_queue_backlog_remediation_requeues_and_rechecks_drain(lab, redis_client, redis_prefix):
+def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(lab, k8s_lab, redis_client, redis_prefix):
+    """mlbling-lab inventory (workers: deployment/worker) pointed at a namespace of our own."""
     queue, dead = redis_prefix + "sync_queue", redis_prefix + "sync_queue:dead"
-    redis_client.lpush(queue, *[f"sync-{i}" for i in range(2000)])
+    redis_client.lpush(queue, *[f"sync-{i}" for i in range(20000)])  # more than the worker drains during the run
     redis_client.lpush(dead, *[f"failed-{i}" for i in range(30)])
-    variables = queue_vars([queue], queue_backlog_dead_letter_queue=dead, queue_backlog_requeue_count=25,
-                           queue_backlog_workers=["deployment/worker"], queue_backlog_samples=2,
-                           queue_backlog_interval=0.2)
+    mlbling = ["-i", str(REPO / "inventories" / "mlbling-lab")]
+    with seed_namespace(k8s_lab, "redist", {"worker": 1, "backend": 2}) as ns:
+        variables = queue_vars([queue], queue_backlog_dead_letter_queue=dead, queue_backlog_requeue_count=25,
+                               queue_backlog_samples=2, queue_backlog_interval=0.2, queue_backlog_workload_namespace=ns)
 
-    dry = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--check", "-e", variables))
-    assert dry["run"]["failed"] is False, dry["failures"]
-    requeue = [a for a in dry["actions"] if a["action"] == "requeue"]
-    assert requeue[0]["dry_run"] is True
-    assert requeue[0]["detail"] == f"would move 25 of 30 items from {dead} to {queue}"
-    assert redis_client.llen(dead) == 30 and redis_client.llen(queue) == 2000  # check mode changed nothing
+        unconfigured = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--check", "-e", variables))
+        assert unconfigured["run"]["failed"] is False, unconfigured["failures"]
+        skipped = checks(unconfigured)["queue_worker_restart"][0]
+        assert (skipped["status"], skipped["message"]) == (
+            "warning", "skipped: restart the workers - no workload configured (set queue_backlog_workers in the inventory)")
 
-    with ListWorker(redis_client, queue, produce=False, pause=0.002):  # a worker comes back and drains
-        proc = run_cli("run", "queue-backlog", "--json", "--remediate", "-e", variables)
-    report = report_of(proc)
-    assert report["run"]["failed"] is False, report["failures"]
-    found = checks(report)
-    assert found["queue_worker_health"][0]["status"] == "unknown"
-    assert found["queue_worker_restart"][0]["status"] == "unknown"
-    assert found["queue_worker_restart"][0]["message"].startswith("HOOK: workers deployment/worker not restarted")
-    actions = {a["action"]: a for a in report["actions"]}
-    assert actions["restart_workers"]["changed"] is False
-    assert actions["restart_workers"]["detail"] == "skipped: hook for the workload module (issue 8)"
-    assert actions["requeue"]["detail"] == f"moved 25 items from {dead} to {queue} (5 left in {dead})"
-    assert redis_client.llen(dead) == 5
-    trends = [f for f in found["redis_queue_trend"]]
-    assert len(trends) == 2  # before remediation and the re-check
-    assert "draining at" in trends[-1]["message"] and trends[-1]["status"] == "ok"
+        dry = report_of(run_cli("run", "queue-backlog", *mlbling, "--json", "--remediate", "--check", "-e", variables))
+        assert dry["run"]["failed"] is False, dry["failures"]
+        actions = {a["action"]: a for a in dry["actions"]}
+        assert actions["requeue"]["dry_run"] is True
+        assert actions["requeue"]["detail"] == f"would move 25 of 30 items from {dead} to {queue}"
+        assert (actions["rollout_restart"]["target"], actions["rollout_restart"]["dry_run"]) == (f"{ns}/worker", True)
+        assert redis_client.llen(dead) == 30 and redis_client.llen(queue) == 20000  # check mode changed nothing
+        assert replica_set_revisions(k8s_lab, ns, "worker") == [1]
+
+        with ListWorker(redis_client, queue, produce=False, pause=0.002):  # the restarted worker drains
+            proc = run_cli("run", "queue-backlog", *mlbling, "--json", "--remediate", "-e", variables)
+        report = report_of(proc)
+        assert report["run"]["failed"] is False, report["failures"]
+        found = checks(report)
+        health = found["workload_ready"][0]
+        assert (health["status"], health["target"], health["value"]) == ("ok", f"{ns}/worker", 1)
+        assert "queue_worker_restart" not in found
+        actions = {a["action"]: a for a in report["actions"]}
+        assert (actions["rollout_restart"]["target"], actions["rollout_restart"]["changed"],
+                actions["rollout_restart"]["dry_run"]) == (f"{ns}/worker", True, False)
+        assert replica_set_revisions(k8s_lab, ns, "worker") == [1, 2]  # a new ReplicaSet: the worker restarted
+        assert replica_set_revisions(k8s_lab, ns, "backend") == [1]  # only the workers
+        worker = deployment(k8s_lab, ns, "worker")
+        assert (worker.status.ready_replicas, worker.status.updated_replicas) == (1, 1)
+        assert actions["requeue"]["detail"] == f"moved 25 items from {dead} to {queue} (5 left in {dead})"
+        assert redis_client.llen(dead) == 5
+        trends = [f for f in found["redis_queue_trend"]]
+        assert len(trends) == 2  # before remediation and the re-check
+        assert "draining at" in trends[-1]["message"] and trends[-1]["status"] == "ok"
 
 
 def test_queue_backlog_purge_needs_the_queue_named(lab, redis_client, redis_prefix):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import uuid
 
@@ -11,15 +10,10 @@ import pytest
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, ServiceError, ServiceUnreachable
+from tests.docker_cli import docker
 from tests.helpers import closed_port, poll
 
 pytestmark = pytest.mark.lab
-
-
-def docker(env, *args, timeout=60):
-    out = subprocess.run([shutil.which("docker"), *args], env=env, capture_output=True, text=True, timeout=timeout)
-    assert out.returncode == 0, f"docker {' '.join(args)}: {out.stderr}"
-    return out
 
 
 @pytest.fixture
@@ -32,7 +26,7 @@ def project(docker_lab):
     """A unique compose project name; every container carrying it is removed afterwards."""
     name = f"wlde{uuid.uuid4().hex[:8]}"
     yield name
-    ids = docker(docker_lab["env"], "ps", "-aq", "--filter", f"label={docker_engine.PROJECT_LABEL}={name}").stdout.split()
+    ids = docker(docker_lab["env"], "ps", "-aq", "--filter", f"label={docker_engine.PROJECT_LABEL}={name}").split()
     if ids:
         docker(docker_lab["env"], "rm", "-f", *ids)
 
@@ -45,7 +39,7 @@ def _config(docker_lab, project, service, number, cmd):
 
 
 def test_version_is_the_cli_answer(docker_lab, engine):
-    cli = docker(docker_lab["env"], "version", "--format", "{{.Server.Version}} {{.Server.APIVersion}}").stdout.split()
+    cli = docker(docker_lab["env"], "version", "--format", "{{.Server.Version}} {{.Server.APIVersion}}").split()
     version = engine.version()
     assert [version["Version"], version["ApiVersion"]] == cli
 
@@ -54,13 +48,13 @@ def test_compose_containers_are_the_ones_docker_ps_lists(docker_lab, engine):
     project = docker_lab["compose_project"]
     for service in ("backend", "postgres"):
         cli = docker(docker_lab["env"], "ps", "-aq", "--no-trunc", "--filter", f"label={docker_engine.PROJECT_LABEL}={project}",
-                     "--filter", f"label={docker_engine.SERVICE_LABEL}={service}").stdout.split()
+                     "--filter", f"label={docker_engine.SERVICE_LABEL}={service}").split()
         found = engine.containers(project=project, service=service)
         assert [c["Id"] for c in found] == cli and len(cli) == 1
         info = engine.inspect(cli[0])
         state = docker_engine.container_state(info)
         assert (state["service"], state["image"], state["running"]) == (service, docker_lab["image"], True)
-        assert state["restarts"] == json.loads(docker(docker_lab["env"], "inspect", cli[0]).stdout)[0]["RestartCount"]
+        assert state["restarts"] == json.loads(docker(docker_lab["env"], "inspect", cli[0]))[0]["RestartCount"]
 
 
 def test_lifecycle_create_start_stop_restart_rename_remove(docker_lab, engine, project):
@@ -75,7 +69,7 @@ def test_lifecycle_create_start_stop_restart_rename_remove(docker_lab, engine, p
 
     engine.start(first)
     engine.start(first)  # already running: 304, not an error
-    cli = json.loads(docker(env, "inspect", first).stdout)[0]
+    cli = json.loads(docker(env, "inspect", first))[0]
     assert cli["State"]["Status"] == "running" == engine.inspect(first)["State"]["Status"]
     started = cli["State"]["StartedAt"]
     engine.restart(first, stop_timeout=5)
@@ -83,10 +77,10 @@ def test_lifecycle_create_start_stop_restart_rename_remove(docker_lab, engine, p
     assert after["Status"] == "running" and after["StartedAt"] != started
     engine.stop(first, stop_timeout=5)
     engine.stop(first, stop_timeout=5)  # already stopped: 304
-    assert json.loads(docker(env, "inspect", first).stdout)[0]["State"]["Status"] == "exited"
+    assert json.loads(docker(env, "inspect", first))[0]["State"]["Status"] == "exited"
 
     engine.rename(second, f"{project}_web_old")
-    assert docker(env, "inspect", "--format", "{{.Name}}", second).stdout.strip() == f"/{project}_web_old"
+    assert docker(env, "inspect", "--format", "{{.Name}}", second).strip() == f"/{project}_web_old"
     engine.remove(second)
     assert [c["Id"] for c in engine.containers(project=project, service="web")] == [first]
     with pytest.raises(ServiceError) as err:
@@ -100,7 +94,7 @@ def test_logs_are_demultiplexed_and_since_is_inclusive(docker_lab, engine, proje
     cid = engine.create(f"{project}_logs_1", _config(docker_lab, project, "logs", 1, cmd))
     engine.start(cid)
     poll(lambda: engine.inspect(cid)["State"]["Status"] == "exited", timeout=30)
-    cli = docker(env, "logs", cid)
+    cli = subprocess.run(["docker", "logs", cid], env=env, capture_output=True, text=True, timeout=60, check=True)
     lines = engine.logs(cid)
     assert [row["line"] for row in lines if row["stream"] == "stdout"] == cli.stdout.splitlines() == ["out-1", "out-2"]
     assert [row["line"] for row in lines if row["stream"] == "stderr"] == cli.stderr.splitlines() == ["err-1", "err-2"]

@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 
 from tests.helpers import run_cli
+from tests.integration.k8s_seed import replica_set_revisions, seed_namespace
 from tests.integration.pg_lab import connect, execute, rows, scratch_database
 
 SCHEMA = """
@@ -230,3 +231,29 @@ def test_sql_checks_read_only_and_failing_queries(etl_db):
     finally:
         conn.close()
     assert found["files"]["status"] == "ok"
+
+
+def test_etl_service_status_systemd_here_and_a_deployment(etl_db, etl_api, k8s_lab):
+    """The ETL service as the seed runs it (systemd: not PID 1 on this machine, so unreachable, and never
+    restarted), and as a Deployment of a namespace of our own (running: no restart with --remediate)."""
+    url, _calls = etl_api
+    proc, _report, found = run_etl(etl_db, url, "--remediate", "--check", "-e", "etl_pipeline_service=etl-service")
+    unit = found["workload_reachable"]
+    assert (unit["status"], unit["target"]) == ("critical", "systemd/etl-service"), proc.stderr
+    assert unit["message"].startswith("systemd is not running on this host")
+    assert "etl_service" not in found
+
+    with seed_namespace(k8s_lab, "pgt-etl", {"etl-service": 1}) as ns:
+        service = json.dumps({"etl_pipeline_service": {"kind": "kubernetes", "name": "etl-service", "namespace": ns},
+                              "opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}})
+        proc, report, found = run_etl(etl_db, url, "--remediate", "-e", service)
+        ready = found["workload_ready"]
+        assert (ready["status"], ready["target"], ready["value"], ready["threshold"]) == (
+            "ok", f"{ns}/etl-service", 1, {"desired": 1}), proc.stderr
+        assert not [a for a in report["actions"] if a["action"] == "rollout_restart"]  # running: not restarted
+        assert replica_set_revisions(k8s_lab, ns, "etl-service") == [1]
+
+    _, _report, found = run_etl(etl_db, url, "--remediate", "--check")
+    assert found["etl_service"]["status"] == "warning"
+    assert found["etl_service"]["message"] == ("skipped: check and restart the ETL service - no workload configured "
+                                               "(set etl_pipeline_service in the inventory)")

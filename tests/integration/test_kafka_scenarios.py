@@ -1,5 +1,5 @@
 """The Kafka scenarios end to end through the CLI (ansible-runner) against the lab:
-kafka-consumer-lag (lag over the threshold, DLQ, the scaling hook, the recovery watch),
+kafka-consumer-lag (lag over the threshold, DLQ, scaling the consumers on the lab's Kubernetes, the recovery watch),
 kafka-connectivity (reachable cluster; unreachable bootstrap is critical), payment-saga,
 and the kafka_retention role."""
 
@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from tests.helpers import closed_port, run_cli
+from tests.helpers import REPO, closed_port, run_cli
+from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace
 from tests.kafka_lab import scratch, tool_topic_overrides  # noqa: F401 - scratch is a fixture
 
 pytestmark = pytest.mark.lab
@@ -21,7 +22,8 @@ def report(proc):
     return json.loads(proc.stdout)
 
 
-def test_kafka_consumer_lag_scenario_with_remediation_hook(scratch):
+def test_kafka_consumer_lag_scenario_scales_the_consumers(scratch, k8s_lab):
+    """techbra-lab inventory (order-service -> 3, billing-service -> 2) pointed at a namespace of our own."""
     prefix = f"kafkat-{uuid.uuid4().hex[:8]}"
     topic = scratch.topic(partitions=1, name=f"{prefix}-orders")
     dlq = scratch.topic(partitions=1, name=f"{prefix}-orders.dlq")
@@ -29,20 +31,37 @@ def test_kafka_consumer_lag_scenario_with_remediation_hook(scratch):
     scratch.produce(topic, 30)
     scratch.produce(dlq, 2)
     scratch.commit(group, topic, {0: 10})
-    workloads = json.dumps({"kafka_consumer_lag_scale_workloads": [{"name": "order-service", "replicas": 3}],
-                            "kafka_consumer_lag_groups": [group], "kafka_consumer_lag_threshold": 15,
-                            "kafka_consumer_lag_dlq_pattern": f"^{prefix}.*dlq",
-                            "kafka_consumer_lag_watch_samples": 2, "kafka_consumer_lag_watch_interval": 0.2})
-    proc = run_cli("run", "kafka-consumer-lag", "--json", "--remediate", "-e", workloads)
-    result = report(proc)
-    assert proc.returncode == 2, proc.stderr  # critical
-    checks = [(f["check"], f["status"], f["target"]) for f in result["findings"]]
-    assert ("kafka_consumer_lag", "critical", group) in checks  # 20 >= 15
-    assert ("kafka_topic_messages", "warning", dlq) in checks
-    assert ("kafka_consumer_scale", "warning", "order-service") in checks
-    assert ("kafka_consumer_lag_trend", "critical", group) in checks  # nobody consumes: STOP
-    scale = next(f for f in result["findings"] if f["check"] == "kafka_consumer_scale")
-    assert "skipped" in scale["message"] and "workload module" in scale["message"]
+    techbra = ["-i", str(REPO / "inventories" / "techbra-lab")]
+    with seed_namespace(k8s_lab, "kafkat", {"order-service": 2, "billing-service": 2, "inventory-service": 2}) as ns:
+        variables = json.dumps({"kafka_consumer_lag_groups": [group], "kafka_consumer_lag_threshold": 15,
+                                "kafka_consumer_lag_dlq_pattern": f"^{prefix}.*dlq", "kafka_consumer_lag_workload_namespace": ns,
+                                "kafka_consumer_lag_watch_samples": 2, "kafka_consumer_lag_watch_interval": 0.2})
+
+        unconfigured = report(run_cli("run", "kafka-consumer-lag", "--json", "--remediate", "-e", variables))
+        skipped = [f for f in unconfigured["findings"] if f["check"] == "kafka_consumer_scale"]
+        assert [(f["status"], f["message"]) for f in skipped] == [("warning", "skipped: scale the consumers - no workload "
+                                                                   "configured (set kafka_consumer_lag_scale_workloads in the inventory)")]
+
+        dry = report(run_cli("run", "kafka-consumer-lag", *techbra, "--json", "--check", "--remediate", "-e", variables))
+        assert [(a["target"], a["changed"], a["dry_run"], a["detail"]) for a in dry["actions"]] == [
+            (f"{ns}/order-service", True, True, "would scale to 3 replicas"),
+            (f"{ns}/billing-service", False, True, "already at 2 replicas (target 2): not scaled down")]
+        assert [deployment(k8s_lab, ns, d).spec.replicas for d in ("order-service", "billing-service")] == [2, 2]
+
+        proc = run_cli("run", "kafka-consumer-lag", *techbra, "--json", "--remediate", "-e", variables)
+        result = report(proc)
+        assert proc.returncode == 2, proc.stderr  # critical
+        checks = [(f["check"], f["status"], f["target"]) for f in result["findings"]]
+        assert ("kafka_consumer_lag", "critical", group) in checks  # 20 >= 15
+        assert ("kafka_topic_messages", "warning", dlq) in checks
+        assert ("kafka_consumer_lag_trend", "critical", group) in checks  # nobody really consumes here: STOP
+        assert "kafka_consumer_scale" not in {c[0] for c in checks}
+        assert [(a["target"], a["changed"], a["dry_run"]) for a in result["actions"]] == [
+            (f"{ns}/order-service", True, False), (f"{ns}/billing-service", False, False)]
+        order, billing, inventory = (deployment(k8s_lab, ns, d) for d in ("order-service", "billing-service", "inventory-service"))
+        assert (order.spec.replicas, order.status.ready_replicas) == (3, 3)
+        assert (billing.spec.replicas, billing.status.ready_replicas) == (2, 2)
+        assert inventory.spec.replicas == 2  # not a consumer to scale
 
 
 def test_kafka_consumer_lag_scenario_without_remediation_is_diagnosis_only(scratch):
@@ -65,23 +84,60 @@ def test_kafka_connectivity_scenario(tmp_path):
     assert result["status"] == "ok", result["findings"]
     isr = next(f for f in result["findings"] if f["check"] == "kafka_isr_below_min")
     assert isr["status"] == "ok" and isr["value"] == 0  # one broker, replication factor 1: nothing can shrink
-    # broker-stopped drill without stopping the shared broker: a closed port
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(
-        "all:\n  hosts:\n    down:\n      ansible_connection: local\n"
-        "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
-        f"      opsbook_kafka: {{bootstrap_servers: ['127.0.0.1:{closed_port()}'], request_timeout: 2}}\n"
-        "      kafka_connectivity_consumer_workloads: [order-service]\n"
-        "      kafka_connectivity_groups: [order-service-group]\n"
-    )
-    proc = run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json")
-    result = report(proc)
-    assert proc.returncode == 2
-    checks = {f["check"]: f for f in result["findings"]}
-    assert checks["kafka_reachable"]["status"] == "critical"
-    assert "cannot reach Kafka" in checks["kafka_reachable"]["message"]
-    assert "skipped" in checks["kafka_connectivity_workloads"]["message"]
-    assert "kafka_consumer_lag_trend" not in checks
+
+
+def test_kafka_connectivity_broker_down_restarts_the_consumers(tmp_path, k8s_lab):
+    """Broker-stopped drill without stopping the shared broker (a closed port); consumers in a namespace of
+    our own, their log file with connection errors; no broker workload configured (a skipped step)."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    log = tmp_path / "order-service.log"
+    log.write_text(f"{now} INFO started\n"
+                   f"{now} WARN [Consumer clientId=order-service] Connection to node 1 (kafka:9092) could not be "
+                   "established. Connection refused\n"
+                   f"{now} ERROR org.apache.kafka.common.errors.TimeoutException: Timeout expired while fetching metadata\n")
+    with seed_namespace(k8s_lab, "kafkat", {"order-service": 2, "billing-service": 1, "bff": 1}) as ns:
+        inventory = tmp_path / "hosts.yml"
+        inventory.write_text(
+            "all:\n  hosts:\n    down:\n      ansible_connection: local\n"
+            "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n"
+            f"      opsbook_kafka: {{bootstrap_servers: ['127.0.0.1:{closed_port()}'], request_timeout: 2}}\n"
+            f"      opsbook_kubernetes: {{kubeconfig: '{k8s_lab['kubeconfig']}'}}\n"
+            "      kafka_connectivity_consumer_workloads: [order-service, deployment/billing-service]\n"
+            f"      kafka_connectivity_workload_namespace: {ns}\n"
+            f"      kafka_connectivity_log_paths: ['{log}']\n"
+            "      kafka_connectivity_groups: [order-service-group]\n"
+        )
+        proc = run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json")
+        result = report(proc)
+        assert proc.returncode == 2
+        checks = {}
+        for f in result["findings"]:
+            checks.setdefault(f["check"], []).append(f)
+        assert checks["kafka_reachable"][0]["status"] == "critical"
+        assert "cannot reach Kafka" in checks["kafka_reachable"][0]["message"]
+        assert sorted((f["target"], f["status"], f["value"]) for f in checks["workload_ready"]) == [
+            (f"{ns}/billing-service", "ok", 1), (f"{ns}/order-service", "ok", 2)]
+        errors = checks["log_pattern_kafka_connection_errors"][0]
+        assert (errors["status"], errors["value"]) == ("warning", 2)  # the refused connection and the timeout
+        assert "kafka_consumer_lag_trend" not in checks and result["actions"] == []
+
+        dry = report(run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json", "--check", "--remediate"))
+        assert [(a["target"], a["dry_run"]) for a in dry["actions"]] == [
+            (f"{ns}/order-service", True), (f"{ns}/billing-service", True)]
+        assert replica_set_revisions(k8s_lab, ns, "order-service") == [1]
+
+        done = report(run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json", "--remediate"))
+        assert done["run"]["failed"] is False, done["failures"]
+        skipped = [f for f in done["findings"] if f["check"] == "kafka_broker_restart"]
+        assert [(f["status"], f["message"]) for f in skipped] == [("warning", "skipped: rolling restart of the broker - no "
+                                                                   "workload configured (set kafka_connectivity_broker_workload in the inventory)")]
+        assert [(a["action"], a["target"], a["changed"]) for a in done["actions"]] == [
+            ("rollout_restart", f"{ns}/order-service", True), ("rollout_restart", f"{ns}/billing-service", True)]
+        assert [replica_set_revisions(k8s_lab, ns, d) for d in ("order-service", "billing-service", "bff")] == [
+            [1, 2], [1, 2], [1]]
+        assert deployment(k8s_lab, ns, "order-service").status.updated_replicas == 2
 
 
 def test_payment_saga_scenario_finds_the_stuck_order(scratch):

@@ -5,32 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import urllib.request
 import uuid
 
 import pytest
 
+from tests.docker_cli import docker, health, inspect
 from tests.helpers import closed_port, poll
 
 pytestmark = pytest.mark.lab
-
-
-def docker(env, *args, timeout=60):
-    out = subprocess.run([shutil.which("docker"), *args], env=env, capture_output=True, text=True, timeout=timeout)
-    assert out.returncode == 0, f"docker {' '.join(args)}: {out.stderr}"
-    return out.stdout
-
-
-def inspect(env, name):
-    return json.loads(docker(env, "inspect", name))[0]
-
-
-def health(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return response.read().decode().strip()
-    except OSError:
-        return None
 
 
 def test_engine_answers_on_the_lab_socket(docker_lab):

@@ -7,7 +7,8 @@ import json
 import psycopg2
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import REPO, run_cli
+from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace
 from tests.integration.pg_lab import Background, connect, rows, scratch_database, wait_until
 
 
@@ -58,3 +59,42 @@ def test_performance_and_maintenance_scenarios_run(sdb):
     _, dry = run_json("postgres-maintenance", "--remediate", "--check", *db)
     assert [a["detail"] for a in dry["actions"]] == ["VACUUM (ANALYZE)"]
     assert all(a["dry_run"] for a in dry["actions"])
+
+
+def test_connection_pool_restarts_the_app_deployment_only_with_remediate(sdb, k8s_lab):
+    """techbra-lab inventory (app workload order-service) pointed at a namespace of our own; a pool of 1
+    connection is always exhausted (critical), so the restart is due whenever remediation is on."""
+    techbra = ["-i", str(REPO / "inventories" / "techbra-lab"),
+               "-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}",
+               "-e", "postgres_connection_pool_size=1"]
+    with seed_namespace(k8s_lab, "pgt", {"order-service": 2, "billing-service": 2}) as ns:
+        techbra += ["-e", f"postgres_connection_pool_workload_namespace={ns}"]
+        proc, diagnosis = run_json("postgres-connection-pool", *techbra)
+        use = [f for f in diagnosis["findings"] if f["check"] == "postgres_connection_utilization"]
+        assert [(f["status"], f["threshold"]["crit"]) for f in use] == [("critical", 90)], proc.stderr
+        assert diagnosis["actions"] == []
+
+        _, dry = run_json("postgres-connection-pool", "--remediate", "--check", *techbra)
+        assert [(a["action"], a["target"], a["dry_run"]) for a in dry["actions"]] == [
+            ("rollout_restart", f"{ns}/order-service", True)]
+        assert replica_set_revisions(k8s_lab, ns, "order-service") == [1]
+
+        proc, done = run_json("postgres-connection-pool", "--remediate", *techbra)
+        assert done["run"]["failed"] is False, done["failures"]
+        assert [(a["action"], a["target"], a["changed"], a["dry_run"]) for a in done["actions"]] == [
+            ("rollout_restart", f"{ns}/order-service", True, False)]
+        assert replica_set_revisions(k8s_lab, ns, "order-service") == [1, 2]  # a new ReplicaSet
+        assert replica_set_revisions(k8s_lab, ns, "billing-service") == [1]
+        order = deployment(k8s_lab, ns, "order-service")
+        assert (order.status.ready_replicas, order.status.updated_replicas) == (2, 2)
+        assert len([f for f in done["findings"] if f["check"] == "postgres_connection_utilization"]) == 2  # before, after
+
+
+def test_connection_pool_restart_unconfigured_is_a_skipped_step(sdb):
+    _, done = run_json("postgres-connection-pool", "--remediate", "-e", "postgres_connection_pool_size=1",
+                       "-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}")
+    assert done["run"]["failed"] is False, done["failures"]
+    skipped = [(f["status"], f["message"]) for f in done["findings"] if f["check"] == "postgres_app_restart"]
+    assert skipped == [("warning", "skipped: restart the application to release leaked connections - no workload "
+                                   "configured (set postgres_connection_pool_app_workload in the inventory)")]
+    assert done["actions"] == []

@@ -100,3 +100,170 @@ def test_missing_deployment_and_unreachable_api(k8s_lab, namespace, tmp_path):
     assert down.get("failed") is not True, down
     assert down["status"] == "critical"
     assert down["findings"][0]["message"].startswith("Kubernetes API is unreachable")
+
+
+def _replica_sets(k8s_lab, ns):
+    sets = _apps(k8s_lab).list_namespaced_replica_set(ns, _request_timeout=5).items
+    return {int(rs.metadata.annotations["deployment.kubernetes.io/revision"]): rs for rs in sets}
+
+
+def test_update_then_rollback_returns_to_the_old_image_and_replicaset(k8s_lab, api_deployment):
+    ns = api_deployment["namespace"]
+    assert run_module("workload", dict(api_deployment, operation="wait")).get("failed") is not True
+    dry = run_module("workload", dict(api_deployment, operation="update", image="lab.local/api:2"), check_mode=True)
+    assert dry.get("failed") is not True, dry
+    assert (dry["changed"], dry["actions"][0]["dry_run"], dry["previous_image"], dry["revision"]) == (True, True, "lab.local/api:1", 1)
+    assert sorted(_replica_sets(k8s_lab, ns)) == [1]
+
+    updated = run_module("workload", dict(api_deployment, operation="update", image="lab.local/api:2"))
+    assert updated.get("failed") is not True, updated
+    assert (updated["previous_image"], updated["image"], updated["container"]) == ("lab.local/api:1", "lab.local/api:2", "api")
+    assert (updated["previous_revision"], updated["revision"], updated["ready_replicas"]) == (1, 2, 2)
+    dep = _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5)
+    assert dep.spec.template.spec.containers[0].image == "lab.local/api:2" and updated["images"] == {"api": "lab.local/api:2"}
+    original = _replica_sets(k8s_lab, ns)[1].metadata.name
+
+    again = run_module("workload", dict(api_deployment, operation="update", image="lab.local/api:2"))
+    assert (again["changed"], again["revision"]) == (False, 2)
+    assert again["message"] == f"container api of deployment {ns}/api already runs lab.local/api:2"
+
+    back = run_module("workload", dict(api_deployment, operation="rollback"))
+    assert back.get("failed") is not True, back
+    assert (back["rolled_back_to"], back["previous_revision"], back["revision"]) == (1, 2, 3)
+    assert (back["previous_images"], back["restored_images"], back["images"]) == (
+        {"api": "lab.local/api:2"}, {"api": "lab.local/api:1"}, {"api": "lab.local/api:1"})
+    sets = _replica_sets(k8s_lab, ns)
+    assert sorted(sets) == [2, 3]  # kubectl rollout undo semantics: the old ReplicaSet becomes revision 3
+    assert sets[3].metadata.name == original and sets[3].status.ready_replicas == 2 and sets[2].spec.replicas == 0
+    assert sets[3].metadata.annotations["deployment.kubernetes.io/revision-history"] == "1"
+    dep = _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5)
+    assert dep.spec.template.spec.containers[0].image == "lab.local/api:1"
+    assert "pod-template-hash" not in dep.spec.template.metadata.labels
+
+    missing = run_module("workload", dict(api_deployment, operation="rollback", revision=7))
+    assert missing["failed"] is True
+    assert missing["msg"] == f"revision: deployment {ns}/api has no revision 7 (revisions kept: 2, 3)"
+    forward = run_module("workload", dict(api_deployment, operation="rollback", revision=2), check_mode=True)
+    assert (forward["changed"], forward["rolled_back_to"], forward["restored_images"]) == (True, 2, {"api": "lab.local/api:2"})
+    assert sorted(_replica_sets(k8s_lab, ns)) == [2, 3]  # check mode changed nothing
+
+
+def test_rollback_without_history_is_refused(k8s_lab, api_deployment):
+    ns = api_deployment["namespace"]
+    assert run_module("workload", dict(api_deployment, operation="wait")).get("failed") is not True
+    refused = run_module("workload", dict(api_deployment, operation="rollback"))
+    assert refused["failed"] is True
+    assert refused["msg"] == (f"rollback: deployment {ns}/api has no previous revision to roll back to "
+                              "(current revision 1, revisions kept: 1)")
+
+
+def test_update_of_a_two_container_pod_needs_the_container(k8s_lab, namespace):
+    labels = {"app.kubernetes.io/name": "duo"}
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "duo"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "app", "image": "lab.local/app:1"},
+                                                          {"name": "proxy", "image": "lab.local/proxy:1"}]}}}}
+    _apps(k8s_lab).create_namespaced_deployment(namespace, body, _request_timeout=10)
+    args = {"kind": "kubernetes", "name": "duo", "namespace": namespace, "kubeconfig": k8s_lab["kubeconfig"], "timeout": 60,
+            "operation": "update", "image": "lab.local/app:2"}
+    unnamed = run_module("workload", args)
+    assert unnamed["msg"] == f"container: deployment {namespace}/duo has 2 containers (app, proxy); name the one to update"
+    wrong = run_module("workload", dict(args, container="web"))
+    assert wrong["msg"] == f"container: deployment {namespace}/duo has no container 'web' (containers: app, proxy)"
+    done = run_module("workload", dict(args, container="app"))
+    assert done.get("failed") is not True, done
+    assert done["images"] == {"app": "lab.local/app:2", "proxy": "lab.local/proxy:1"}
+    dep = _apps(k8s_lab).read_namespaced_deployment("duo", namespace, _request_timeout=5)
+    assert [c.image for c in dep.spec.template.spec.containers] == ["lab.local/app:2", "lab.local/proxy:1"]
+
+
+def test_stop_needs_confirm_and_start_restores_the_replicas(k8s_lab, api_deployment):
+    ns = api_deployment["namespace"]
+    assert run_module("workload", dict(api_deployment, operation="wait")).get("failed") is not True
+    refused = run_module("workload", dict(api_deployment, operation="stop"))
+    assert refused["msg"] == "confirm: stopping api takes it out of service; set confirm to 'api' to proceed"
+    dry = run_module("workload", dict(api_deployment, operation="stop", confirm="api"), check_mode=True)
+    assert dry["actions"][0]["dry_run"] is True
+    assert _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5).spec.replicas == 2
+    stopped = run_module("workload", dict(api_deployment, operation="stop", confirm="api"))
+    assert stopped.get("failed") is not True, stopped
+    dep = _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5)
+    assert (dep.spec.replicas, dep.metadata.annotations["opsbook.io/replicas-before-stop"]) == (0, "2")
+    assert (stopped["desired"], stopped["ready_replicas"], stopped["status"]) == (0, 0, "ok")
+    started = run_module("workload", dict(api_deployment, operation="start"))
+    assert started.get("failed") is not True, started
+    dep = _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5)
+    assert (dep.spec.replicas, dep.status.ready_replicas, started["ready_replicas"]) == (2, 2, 2)
+    assert "opsbook.io/replicas-before-stop" not in (dep.metadata.annotations or {})
+    idle = run_module("workload", dict(api_deployment, operation="start"))
+    assert (idle["changed"], idle["message"]) == (False, f"deployment {ns}/api is not stopped (2 replicas desired)")
+
+
+def test_crashloop_shows_in_status(k8s_lab, api_deployment):
+    """KWOK runs no container: the CrashLoopBackOff is written into one pod's status through the API
+    (what the kubelet would report), to check that status reads and judges it."""
+    ns = api_deployment["namespace"]
+    assert run_module("workload", dict(api_deployment, operation="wait")).get("failed") is not True
+    core = client.CoreV1Api(k8s_lab["api_client"])
+    pod = sorted(core.list_namespaced_pod(ns, _request_timeout=5).items, key=lambda p: p.metadata.name)[0]
+    crash = {"status": {"containerStatuses": [{
+        "name": "api", "image": "lab.local/api:1", "imageID": "", "ready": False, "restartCount": 5, "started": False,
+        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": None, "finishedAt": None}}}]}}
+    core.patch_namespaced_pod_status(pod.metadata.name, ns, crash, _request_timeout=5)
+    result = run_module("workload", api_deployment)
+    rows = {p["name"]: p for p in result["pods"]}
+    assert (rows[pod.metadata.name]["reason"], rows[pod.metadata.name]["restarts"], rows[pod.metadata.name]["ready"]) == (
+        "CrashLoopBackOff", 5, False)
+    crit = [f for f in result["findings"] if f["check"] == "workload_pod"]
+    assert [(f["status"], f["target"], f["message"]) for f in crit] == [
+        ("critical", pod.metadata.name, f"pod {pod.metadata.name}: CrashLoopBackOff (5 restarts)")]
+    assert result["status"] == "critical"
+
+
+@pytest.fixture
+def worker_statefulset(k8s_lab, namespace):
+    labels = {"app.kubernetes.io/name": "worker"}
+    body = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "worker"},
+            "spec": {"replicas": 2, "serviceName": "worker", "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "worker", "image": "lab.local/worker:1"}]}}}}
+    _apps(k8s_lab).create_namespaced_stateful_set(namespace, body, _request_timeout=10)
+    return {"kind": "kubernetes", "resource": "statefulset", "name": "worker", "namespace": namespace,
+            "kubeconfig": k8s_lab["kubeconfig"], "timeout": 60}
+
+
+def _controller_revisions(k8s_lab, ns):
+    return {cr.revision: cr for cr in _apps(k8s_lab).list_namespaced_controller_revision(ns, _request_timeout=5).items}
+
+
+def test_statefulset_status_restart_update_rollback_scale(k8s_lab, worker_statefulset):
+    ns = worker_statefulset["namespace"]
+    waited = run_module("workload", dict(worker_statefulset, operation="wait"))
+    assert waited.get("failed") is not True, waited
+    sts = _apps(k8s_lab).read_namespaced_stateful_set("worker", ns, _request_timeout=5)
+    assert (waited["desired"], waited["ready_replicas"], waited["revision"], waited["resource"]) == (2, 2, 1, "statefulset")
+    assert waited["update_revision"] == sts.status.update_revision == _controller_revisions(k8s_lab, ns)[1].metadata.name
+
+    restarted = run_module("workload", dict(worker_statefulset, operation="restart"))
+    assert restarted.get("failed") is not True, restarted
+    assert (restarted["previous_revision"], restarted["revision"], restarted["ready_replicas"]) == (1, 2, 2)
+    updated = run_module("workload", dict(worker_statefulset, operation="update", image="lab.local/worker:2"))
+    assert updated.get("failed") is not True, updated
+    assert (updated["previous_image"], updated["revision"]) == ("lab.local/worker:1", 3)
+    back = run_module("workload", dict(worker_statefulset, operation="rollback"))
+    assert back.get("failed") is not True, back
+    assert (back["rolled_back_to"], back["revision"], back["images"]) == (2, 4, {"worker": "lab.local/worker:1"})
+    sts = _apps(k8s_lab).read_namespaced_stateful_set("worker", ns, _request_timeout=5)
+    assert sts.spec.template.spec.containers[0].image == "lab.local/worker:1"
+    revisions = _controller_revisions(k8s_lab, ns)
+    assert sorted(revisions) == [1, 3, 4]  # revision 2's ControllerRevision was reused as 4, as kubectl undo does
+    assert sts.status.update_revision == sts.status.current_revision == revisions[4].metadata.name
+    assert "kubectl.kubernetes.io/restartedAt" in sts.spec.template.metadata.annotations
+
+    scaled = run_module("workload", dict(worker_statefulset, operation="scale", replicas=3))
+    assert scaled.get("failed") is not True, scaled
+    assert _apps(k8s_lab).read_namespaced_stateful_set("worker", ns, _request_timeout=5).status.ready_replicas == 3
+    pods = client.CoreV1Api(k8s_lab["api_client"]).list_namespaced_pod(ns, _request_timeout=5).items
+    assert sorted(p.metadata.name for p in pods) == sorted(p["name"] for p in scaled["pods"]) == ["worker-0", "worker-1", "worker-2"]

@@ -36,19 +36,25 @@ def test_status_without_systemd_is_a_critical_finding():
     assert result["target"] == "systemd/opsbook-wl-api"
 
 
+@pytest.mark.parametrize("operation", ["restart", "start", "stop"])
 @pytest.mark.parametrize("check_mode", [True, False])
-def test_restart_without_systemd_fails_clearly(check_mode):
-    result = run_module("workload", {"kind": "systemd", "name": "opsbook-wl-api", "operation": "restart"}, check_mode=check_mode)
+def test_changes_without_systemd_fail_clearly(check_mode, operation):
+    args = {"kind": "systemd", "name": "opsbook-wl-api", "operation": operation, "confirm": "opsbook-wl-api" if operation == "stop" else None}
+    result = run_module("workload", args, check_mode=check_mode)
     assert result["failed"] is True
     assert result["msg"] == "systemd is not running on this host: %s" % _systemctl_says()
 
 
 @pytest.mark.parametrize("args, message", [
     ({"kind": "systemd", "name": "opsbook-wl-api", "operation": "scale", "replicas": 2},
-     "operation: scale is not supported for kind=systemd (supported: status, restart, wait)"),
+     "operation: scale is not supported for kind=systemd (supported: status, restart, wait, start, stop)"),
+    ({"kind": "systemd", "name": "opsbook-wl-api", "operation": "stop"},
+     "confirm: stopping opsbook-wl-api takes it out of service; set confirm to 'opsbook-wl-api' to proceed"),
     ({"kind": "systemd", "name": "opsbook-wl-api", "operation": "scale", "replicas": 0},
      "confirm: scaling opsbook-wl-api to zero stops it; set confirm to 'opsbook-wl-api' to proceed"),
-    ({"kind": "compose", "name": "api"}, "kind: the 'compose' backend is not available in this version of opsbook"),
+    ({"kind": "compose", "name": "api"}, "project: the compose project is required for kind=compose"),
+    ({"kind": "systemd", "name": "opsbook-wl-api", "operation": "update"},
+     "image: required for operation=update (the new image reference, e.g. registry/app:1.2.3)"),
 ])
 def test_bad_requests_fail_before_any_change(args, message):
     result = run_module("workload", args)

@@ -14,15 +14,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
-from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import kubernetes_backend, systemd_backend
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import compose_backend, kubernetes_backend, systemd_backend
 
 KINDS = ("kubernetes", "compose", "systemd")
-OPERATIONS = ("status", "restart", "scale", "rollback", "wait")
+OPERATIONS = ("status", "restart", "scale", "rollback", "wait", "start", "stop", "update")
 # Read-only operations: an unreachable backend is a finding, not a failure.
 DIAGNOSTIC_OPERATIONS = ("status",)
 
 # Static imports, so that Ansible's module packer ships every backend with the module.
-BACKENDS = {"kubernetes": kubernetes_backend, "systemd": systemd_backend}
+BACKENDS = {"kubernetes": kubernetes_backend, "compose": compose_backend, "systemd": systemd_backend}
 
 
 def load_backend(kind):
@@ -52,9 +52,18 @@ def validate(params):
             raise InvalidInput("replicas: must be 0 or more, got %d" % replicas)
         if replicas == 0 and params.get("confirm") != name:
             raise InvalidInput("confirm: scaling %s to zero stops it; set confirm to %r to proceed" % (name, name))
+    if operation == "stop" and params.get("confirm") != name:
+        raise InvalidInput("confirm: stopping %s takes it out of service; set confirm to %r to proceed" % (name, name))
     revision = params.get("revision")
     if revision is not None and (operation != "rollback" or revision < 1):
         raise InvalidInput("revision: a positive revision, only with operation=rollback (got %r with %s)" % (revision, operation))
+    if operation == "update" and not params.get("image"):
+        raise InvalidInput("image: required for operation=update (the new image reference, e.g. registry/app:1.2.3)")
+    for option in ("image", "container"):
+        if params.get(option) and operation != "update":
+            raise InvalidInput("%s: only with operation=update (got it with %s)" % (option, operation))
+    if kind == "compose" and not params.get("project"):
+        raise InvalidInput("project: the compose project is required for kind=compose")
 
 
 def dispatch(params, check_mode, loader=load_backend):

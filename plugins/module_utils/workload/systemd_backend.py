@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, opsbook contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""systemd units through ``systemctl`` (status, restart, wait).
+"""systemd units through ``systemctl`` (status, restart, start, stop, wait).
 
 Every call has a timeout.  A host where systemd is not PID 1 (containers) answers
 "System has not been booted with systemd"; that is :class:`ServiceUnreachable`.
@@ -105,16 +105,39 @@ def wait(params, check_mode):
         props = _show(unit, params["timeout"])
     if props.get("ActiveState") != "active":
         raise ServiceError("%s is not active after %ss (ActiveState=%s)" % (unit, params["timeout"], props.get("ActiveState")))
-    return {"kind": "systemd", "workload": unit, "ready": True, "units": [props], "changed": False, "findings": unit_findings(props, unit)}
+    findings = unit_findings(props, unit)
+    return {"kind": "systemd", "workload": unit, "ready": True, "units": [props], "changed": False, "findings": findings,
+            "status": overall(findings)}
 
 
-def restart(params, check_mode):
+def _systemctl_action(params, check_mode, verb, then_wait=True):
     unit = unit_name(params["name"])
     if check_mode:
         props = _show(unit, params["timeout"])  # fails early when the unit cannot be read
-        return {"kind": "systemd", "workload": unit, "changed": True, "units": [props],
-                "actions": [make_action("restart", unit, True, True, "would run systemctl restart %s" % unit)]}
-    systemctl(["restart", unit], params["timeout"])
-    result = wait(params, check_mode)
-    result.update(changed=True, actions=[make_action("restart", unit, True, False, "systemctl restart %s" % unit)])
+        findings = unit_findings(props, unit)
+        return {"kind": "systemd", "workload": unit, "changed": True, "units": [props], "ready": props.get("ActiveState") == "active",
+                "findings": findings, "status": overall(findings),
+                "actions": [make_action(verb, unit, True, True, "would run systemctl %s %s" % (verb, unit))]}
+    systemctl([verb, unit], params["timeout"])
+    if then_wait:
+        result = wait(params, check_mode)
+    else:
+        props = _show(unit, params["timeout"])
+        findings = unit_findings(props, unit)
+        result = {"kind": "systemd", "workload": unit, "ready": props.get("ActiveState") == "active", "units": [props],
+                  "findings": findings, "status": overall(findings)}
+    result.update(changed=True, actions=[make_action(verb, unit, True, False, "systemctl %s %s" % (verb, unit))])
     return result
+
+
+def restart(params, check_mode):
+    return _systemctl_action(params, check_mode, "restart")
+
+
+def start(params, check_mode):
+    return _systemctl_action(params, check_mode, "start")
+
+
+def stop(params, check_mode):
+    """systemctl stop (confirm checked by the dispatcher); no wait."""
+    return _systemctl_action(params, check_mode, "stop", then_wait=False)

@@ -30,7 +30,10 @@ def _params(**kw):
     ({"operation": "scale", "replicas": 0, "confirm": "api"}, True, ("scale", "api", True)),
     ({"operation": "rollback"}, False, ("rollback", "api", False)),
     ({"operation": "rollback", "revision": 4}, False, ("rollback", "api", False)),
-    ({"operation": "wait", "kind": "compose"}, False, ("wait", "api", False)),
+    ({"operation": "wait", "kind": "compose", "project": "shop"}, False, ("wait", "api", False)),
+    ({"operation": "stop", "confirm": "api"}, True, ("stop", "api", True)),
+    ({"operation": "start"}, False, ("start", "api", False)),
+    ({"operation": "update", "image": "app:2", "container": "web"}, False, ("update", "api", False)),
 ])
 def test_dispatch_routes_to_the_backend_operation(overrides, check_mode, expected_call):
     calls, kinds = [], []
@@ -52,6 +55,12 @@ def test_dispatch_routes_to_the_backend_operation(overrides, check_mode, expecte
     ({"operation": "scale", "replicas": 0, "confirm": "web"}, "confirm: scaling api to zero"),
     ({"operation": "rollback", "revision": 0}, "revision: a positive revision"),
     ({"operation": "status", "revision": 2}, "revision: a positive revision, only with operation=rollback"),
+    ({"operation": "stop"}, "confirm: stopping api takes it out of service; set confirm to 'api' to proceed"),
+    ({"operation": "stop", "confirm": "API"}, "confirm: stopping api takes it out of service"),
+    ({"operation": "update"}, "image: required for operation=update"),
+    ({"operation": "restart", "image": "app:2"}, "image: only with operation=update (got it with restart)"),
+    ({"operation": "status", "container": "web"}, "container: only with operation=update (got it with status)"),
+    ({"kind": "compose"}, "project: the compose project is required for kind=compose"),
 ])
 def test_dispatch_rejects_bad_input_before_any_backend_call(overrides, message):
     calls = []
@@ -69,9 +78,10 @@ def test_unsupported_operation_lists_what_the_backend_supports():
 
 
 def test_real_loader():
-    assert workload.load_backend("systemd") is systemd_backend
-    with pytest.raises(InvalidInput, match="kind: the 'compose' backend is not available"):
-        workload.load_backend("compose")
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import compose_backend, kubernetes_backend
+    assert [workload.load_backend(kind) for kind in workload.KINDS] == [kubernetes_backend, compose_backend, systemd_backend]
+    with pytest.raises(InvalidInput, match="kind: the 'nomad' backend is not available"):
+        workload.load_backend("nomad")
 
 
 SHOW_FAILED = "Id=api.service\nLoadState=loaded\nActiveState=failed\nSubState=failed\nResult=exit-code\nNRestarts=3\nMainPID=0\nExecMainStatus=1\n"

@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, opsbook contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters the availability scenarios use to turn step results into findings.
+
+``workload_step_row`` condenses one registered M(opsbook.runbooks.workload) result of a changing
+operation (restart, scale, update, rollback) into a row; ``workload_step_findings`` turns the
+rows of a sequence (restart-all, deploy) into one finding per workload.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.opsbook.runbooks.plugins.module_utils import findings as fv
+
+DONE = "done"
+DRY_RUN = "dry_run"
+FAILED = "failed"
+SKIPPED = "skipped"
+
+
+def workload_step_row(result, workload, step="restart"):
+    """``{workload, step, outcome, revision, previous_revision, message}`` of one registered result.
+
+    A skipped task (the sequence stopped earlier) is V(skipped); a result with C(failed) or a
+    C(msg) and no C(actions) is V(failed); check mode is V(dry_run).
+    """
+    if not isinstance(result, dict):
+        raise AnsibleFilterError("workload_step_row: expected a registered result, got %s" % type(result).__name__)
+    row = {"workload": workload, "step": step, "revision": result.get("revision"),
+           "previous_revision": result.get("previous_revision"), "message": None}
+    actions = result.get("actions") or []
+    if result.get("skipped"):
+        row.update(outcome=SKIPPED, message="not run: the sequence stopped after an earlier failure")
+    elif result.get("failed") or (result.get("msg") and not actions):
+        row.update(outcome=FAILED, message=result.get("msg") or "failed")
+    elif actions and all(a.get("dry_run") for a in actions):
+        row.update(outcome=DRY_RUN, message="; ".join(a.get("detail") or "" for a in actions))
+    else:
+        row.update(outcome=DONE, message="; ".join(a.get("detail") or "" for a in actions) or "done")
+    return row
+
+
+def _finding(row, check):
+    target, step = row["workload"], row["step"]
+    if row["outcome"] == DONE:
+        detail = ""
+        if row.get("revision") is not None and row.get("previous_revision") is not None:
+            detail = ", revision %s -> %s" % (row["previous_revision"], row["revision"])
+        return fv.make_finding(check, fv.OK, "%s: %s done and ready%s" % (target, step, detail),
+                               value=row["outcome"], target=target)
+    if row["outcome"] == DRY_RUN:
+        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), value=row["outcome"], target=target)
+    if row["outcome"] == SKIPPED:
+        return fv.make_finding(check, fv.WARNING, "%s: %s %s" % (target, step, row["message"]), value=row["outcome"], target=target)
+    return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, step, row["message"]), value=row["outcome"], target=target)
+
+
+def workload_step_findings(rows, check="workload_restart"):
+    """One finding per row (``ok`` done or dry run, ``warning`` skipped, ``critical`` failed)."""
+    try:
+        return [_finding(row, check) for row in rows or []]
+    except (KeyError, TypeError, fv.FindingError) as exc:
+        raise AnsibleFilterError("workload_step_findings: bad row: %s" % exc)
+
+
+def remediation_verdict(healthy_before, target, action_result=None, status_after=None, action="restart",
+                        check="remediation"):
+    """One finding saying what the scenario decided and how it ended.
+
+    ``healthy_before``: the diagnosis found nothing to fix; ``action_result``: the registered
+    result of the remediation task (skipped or absent when remediation was off); ``status_after``:
+    the status of the verification (None when there was nothing to verify).
+    """
+    if isinstance(action_result, list):  # a sequence of steps: the first that failed, else the last that ran
+        ran = [r for r in action_result if isinstance(r, dict) and r and not r.get("skipped")]
+        failed = [r for r in ran if workload_step_row(r, target)["outcome"] == FAILED]
+        if failed or not ran:
+            action_result = (failed or [None])[0]
+        else:  # every step's actions, the revisions of the first and the last step
+            action_result = {"actions": [a for r in ran for a in r.get("actions") or []],
+                             "previous_revision": ran[0].get("previous_revision"), "revision": ran[-1].get("revision")}
+    result = action_result if isinstance(action_result, dict) else {}
+    if healthy_before:
+        return fv.make_finding(check, fv.OK, "%s is healthy: nothing to do" % target, value="healthy", target=target)
+    if not result or result.get("skipped"):
+        return fv.make_finding(check, fv.WARNING, "%s is unhealthy and was not remediated (remediation is off; "
+                               "--remediate would %s it)" % (target, action), value="not_remediated", target=target)
+    row = workload_step_row(result, target, action)
+    if row["outcome"] == FAILED:
+        return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, action, row["message"]),
+                               value="failed", target=target)
+    if row["outcome"] == DRY_RUN:
+        return fv.make_finding(check, fv.WARNING, "%s is unhealthy; check mode, %s" % (target, row["message"]),
+                               value="dry_run", target=target)
+    if status_after is None or status_after == fv.OK:
+        verified = "healthy again" if status_after == fv.OK else "ready again (no health endpoint to verify)"
+        return fv.make_finding(check, fv.OK, "%s: %s done, %s" % (target, action, verified), value="recovered", target=target)
+    return fv.make_finding(check, fv.CRITICAL, "%s: %s done, but the health check is still %s" % (target, action, status_after),
+                           value="still_unhealthy", target=target)
+
+
+def _ready(result):
+    """True/False for a registered workload status, None when it was not checked."""
+    if not isinstance(result, dict) or result.get("skipped") or not result:
+        return None
+    return bool(result.get("ready")) and result.get("status") == fv.OK
+
+
+def _running(result):
+    """Whether any container or pod of a registered workload status runs."""
+    containers = result.get("containers")
+    if containers is not None:
+        return any(c.get("running") for c in containers)
+    pods = result.get("pods")
+    if pods is not None:
+        return any(p.get("phase") == "Running" for p in pods)
+    return bool(result.get("ready_replicas"))
+
+
+def api_down_branch(app_status, db_status=None, db_port=None, health=None):
+    """The ConectCRM APIDown decision tree: ``none``, ``start_database``, ``restart`` or ``stop_start``.
+
+    Database workload not ready or its port unreachable -> start the database, then the application
+    (Ação 3); application not running -> restart it (Ação 1); running but not ready or its health
+    endpoint failing -> stop and start it (Ação 2); everything healthy -> none.
+    """
+    health_ok = not isinstance(health, dict) or health.get("skipped") or health.get("status") == fv.OK
+    port_ok = not isinstance(db_port, dict) or db_port.get("skipped") or db_port.get("status") in (fv.OK, fv.WARNING)
+    if _ready(db_status) is False or not port_ok:
+        return "start_database"
+    app = app_status if isinstance(app_status, dict) else {}
+    if _ready(app) and health_ok:
+        return "none"
+    if not app.get("reachable", True) or not _running(app):
+        return "restart"
+    return "stop_start"
+
+
+def log_collection_finding(log_result, target, check="api_down_logs", max_lines=10):
+    """A finding that carries the collected log evidence into the report: counts and the last matching lines."""
+    if not isinstance(log_result, dict) or log_result.get("skipped"):
+        return fv.make_finding(check, fv.UNKNOWN, "%s: no logs collected" % target, target=target)
+    scanned = sum(row.get("lines_scanned") or 0 for row in log_result.get("sources") or [])
+    counts = dict((k, v) for k, v in sorted((log_result.get("counts") or {}).items()) if v)
+    last = []
+    for name in counts:
+        last.extend((log_result.get("last_matches") or {}).get(name) or [])
+    last = sorted(set(last))[-max_lines:]
+    message = "%s: %d log lines collected before any change from %s; matches %s" % (
+        target, scanned, ", ".join(r["source"] for r in log_result.get("sources") or []) or "no source",
+        ", ".join("%s=%d" % item for item in counts.items()) or "none")
+    if last:
+        message += "; last: " + " | ".join(line[:300] for line in last)
+    return fv.make_finding(check, fv.OK, message, value=scanned, unit="lines", target=target)
+
+
+def _epoch(value):
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        stamp = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AnsibleFilterError("mttr_finding: %r is neither a UNIX time nor an ISO 8601 time" % value)
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return stamp.timestamp()
+
+
+def mttr_finding(run_started, incident_started, target_minutes, target, check="mttr", recovered=None):
+    """Minutes from the incident start (else the run start) to ``recovered`` (default now) against the target.
+
+    Critical at or above the target, as the seed's target is "< N minutes".
+    """
+    start = _epoch(incident_started) if incident_started not in (None, "") else _epoch(run_started)
+    end = _epoch(recovered) if recovered not in (None, "") else datetime.datetime.now(datetime.timezone.utc).timestamp()
+    minutes = round(max(0.0, end - start) / 60.0, 2)
+    return fv.threshold_finding(check, minutes, None, float(target_minutes), unit="minutes", target=target,
+                                label="time to recovery (MTTR) of %s" % target)
+
+
+def deploy_verdict(update_result, target, image, smoke_result=None, rollback_result=None, check="deploy_result"):
+    """One finding for a deploy: done and smoke-checked, dry run, or failed (and rolled back or not)."""
+    row = workload_step_row(update_result, target, "update")
+    smoke = smoke_result if isinstance(smoke_result, dict) and not smoke_result.get("skipped") else None
+    rolled = None
+    if isinstance(rollback_result, dict) and rollback_result and not rollback_result.get("skipped"):
+        rolled = workload_step_row(rollback_result, target, "rollback")
+    if row["outcome"] == DRY_RUN:
+        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), value="dry_run", target=target)
+    if row["outcome"] == DONE and (smoke is None or smoke.get("status") == fv.OK):
+        smoked = "smoke checks passed" if smoke is not None else "no smoke checks configured"
+        return fv.make_finding(check, fv.OK, "%s: deployed %s (revision %s -> %s), %s" % (
+            target, image, row["previous_revision"], row["revision"], smoked), value="deployed", target=target)
+    if row["outcome"] == DONE:
+        why = "smoke checks %s after %s attempt(s)" % (smoke.get("status"), smoke.get("attempts", 1))
+    else:
+        why = "rollout failed: %s" % row["message"]
+    if rolled is None:
+        after = "not rolled back (automatic rollback is off)"
+    elif rolled["outcome"] == DONE:
+        after = "rolled back (revision %s)" % rolled["revision"] if rolled.get("revision") is not None else "rolled back"
+    else:
+        after = "rollback FAILED: %s" % rolled["message"]
+    value = "rolled_back" if rolled is not None and rolled["outcome"] == DONE else "failed"
+    return fv.make_finding(check, fv.CRITICAL, "%s: deploy of %s failed, %s; %s" % (target, image, why, after),
+                           value=value, target=target)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "workload_step_row": workload_step_row,
+            "workload_step_findings": workload_step_findings,
+            "remediation_verdict": remediation_verdict,
+            "api_down_branch": api_down_branch,
+            "log_collection_finding": log_collection_finding,
+            "mttr_finding": mttr_finding,
+            "deploy_verdict": deploy_verdict,
+        }
