@@ -13,7 +13,7 @@ import redis
 
 from tests.helpers import run_cli
 
-SRC_DB, SCRATCH_DB, RESTORE_DB = 8, 10, 11
+SRC_DB, SCRATCH_DB, RESTORE_DB = 12, 13, 14  # not REDIS_TEST_DB (11), nor test_backup_redis.py's 8, 9
 
 
 def _pg(pg_params, dbname):

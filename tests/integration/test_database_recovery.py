@@ -185,6 +185,8 @@ def test_a_failed_migration_still_scales_the_apps_back(pg_params, system, tmp_pa
     message = report["failures"][1]["message"]
     assert 'failed at "Run the migration command"' in message
     assert "workloads scaled back: backend=2 (ok), worker=1 (ok)" in message
+    pre = list(system["location"].glob(f"postgres-{system['db']}_pre_recovery-*"))
+    assert f"the state before the recovery is backed up in {pre[0]}; report " in message
     assert _replicas(system) == {"backend": (2, 2), "worker": (1, 1)}
     assert _rows(pg_params, system["db"]) == system["expected"]  # the restore itself had succeeded
     data = json.loads(next((tmp_path / "reports").glob("database-recovery-*.json")).read_text())
