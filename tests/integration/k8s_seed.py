@@ -14,6 +14,23 @@ from tests.helpers import poll
 
 
 @contextlib.contextmanager
+def scratch_namespace(k8s_lab, prefix: str):
+    """Create an empty namespace ``<prefix>-<random>``, wait for its default service account (pods
+    need it), delete it after."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(k8s_lab["api_client"])
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    core.create_namespace({"metadata": {"name": name}}, _request_timeout=10)
+    try:
+        poll(lambda: any(sa.metadata.name == "default"
+                         for sa in core.list_namespaced_service_account(name, _request_timeout=5).items))
+        yield name
+    finally:
+        core.delete_namespace(name, _request_timeout=10)
+
+
+@contextlib.contextmanager
 def seed_namespace(k8s_lab, prefix: str, deployments: dict, statefulsets: dict | None = None):
     """Create ``<prefix>-<random>`` with ``{name: replicas}`` Deployments (and StatefulSets), wait until Ready,
     delete it after."""

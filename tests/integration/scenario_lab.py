@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from tests.helpers import poll, run_cli
+from tests.integration.k8s_seed import scratch_namespace
 
 
 def apps(k8s_lab):
@@ -24,15 +25,8 @@ def apps(k8s_lab):
 @pytest.fixture
 def scen_namespace(k8s_lab):
     """A fresh namespace ``scen-<random>`` (deleted afterwards)."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(k8s_lab["api_client"])
-    name = f"scen-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name}}, _request_timeout=10)
-    poll(lambda: any(sa.metadata.name == "default"
-                     for sa in core.list_namespaced_service_account(name, _request_timeout=5).items))
-    yield name
-    core.delete_namespace(name, _request_timeout=10)
+    with scratch_namespace(k8s_lab, "scen") as name:
+        yield name
 
 
 def create_deployment(k8s_lab, namespace, name, replicas=2, image="lab.local/app:1"):

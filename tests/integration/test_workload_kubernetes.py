@@ -8,7 +8,6 @@ report into one pod's status through the API (test_crashloop_shows_in_status).
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 
@@ -18,17 +17,13 @@ pytest.importorskip("kubernetes")
 from kubernetes import client  # noqa: E402
 
 from tests.helpers import poll, run_module  # noqa: E402
+from tests.integration.k8s_seed import scratch_namespace  # noqa: E402
 
 
 @pytest.fixture
 def namespace(k8s_lab):
-    core = client.CoreV1Api(k8s_lab["api_client"])
-    name = f"wl-{uuid.uuid4().hex[:8]}"
-    core.create_namespace({"metadata": {"name": name}}, _request_timeout=10)
-    poll(lambda: any(sa.metadata.name == "default"
-                     for sa in core.list_namespaced_service_account(name, _request_timeout=5).items))
-    yield name
-    core.delete_namespace(name, _request_timeout=10)
+    with scratch_namespace(k8s_lab, "wl") as name:
+        yield name
 
 
 @pytest.fixture
