@@ -8,7 +8,6 @@ report into one pod's status through the API (test_crashloop_shows_in_status).
 
 from __future__ import annotations
 
-
 import pytest
 
 pytestmark = pytest.mark.lab
