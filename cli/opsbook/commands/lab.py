@@ -62,6 +62,7 @@ def up(app, lab_dir, services, extra, profiles):
     etcd, a KWOK node) and Docker (dockerd, the conectsuite compose project) are optional:
     `--with kubernetes`, `--with docker`, or a profile that needs them. The first Kubernetes
     start builds the binaries into the cache (minutes); later starts reuse them.
+    Prometheus (`--with prometheus`) scrapes itself and the lab API app every second.
     """
     from opsbook.lab.profiles import apply_profile, load_profile
 
@@ -123,5 +124,7 @@ def status(app, lab_dir, as_json):
                 app.display(f"  {'':<10} KUBECONFIG={svc['kubeconfig']}")
             if svc.get("docker_host"):
                 app.display(f"  {'':<10} DOCKER_HOST={svc['docker_host']}")
+            if svc.get("api_url"):
+                app.display(f"  {'':<10} lab API {svc['api_url']} (scraped as job lab-api)")
     healthy = all(s["status"] == "ok" for s in report["services"].values())
     return EXIT_OK if healthy else EXIT_CRITICAL
