@@ -125,6 +125,15 @@ def test_5xx_are_labelled_by_status(prometheus_lab):
     assert values(prom_query(prom, ratio)) == pytest.approx(9 / 12, abs=1e-12)
 
 
+def test_concurrent_requests_are_all_counted(prometheus_lab):
+    prom, api, route = prometheus_lab["url"], prometheus_lab["api_url"], unique_route()
+    assert api_traffic(api, route, 300, concurrency=16) == [200] * 300
+    line = f'http_requests_total{{route="{route}",method="GET",status="200"}} 300'
+    assert line in scrape(api).splitlines()
+    scraped_after(prom, f'http_requests_total{{route="{route}"}}', time.time())
+    assert values(prom_query(prom, f'http_requests_total{{route="{route}"}}')) == 300
+
+
 def test_lookup_serves_prometheus(prometheus_lab):
     ansible = str(Path(sys.executable).with_name("ansible"))
     env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="1")
