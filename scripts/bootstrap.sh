@@ -26,6 +26,8 @@ command -v go >/dev/null || [ -x /usr/local/go/bin/go ] \
 [ -x /usr/sbin/dockerd ] || need+=(docker.io containerd runc)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
 command -v docker-compose >/dev/null || need+=(docker-compose)
+# The lab's optional Prometheus (scrapes the lab API app; `opsbook lab up --with prometheus`).
+command -v prometheus >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"

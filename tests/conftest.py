@@ -89,6 +89,20 @@ def docker_lab(lab):
     svc = lab_state()["services"]["docker"]
     return dict(svc, env=dict(os.environ, DOCKER_HOST=svc["docker_host"]))
 
+
+@pytest.fixture(scope="session")
+def prometheus_lab(lab):
+    """The lab's Prometheus and lab API (started if needed): ``url``, ``api_url``, ports, jobs.
+
+    Prometheus scrapes the lab API every second; both are shared and cumulative: send traffic
+    to a route of your own (tests/integration/prom_seed.py).
+    """
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(extra=("prometheus",))
+    return lab_state()["services"]["prometheus"]
+
+
 @pytest.fixture
 def redis_client(redis_params):
     """A redis-py client on the lab's Redis, database REDIS_TEST_DB (Redis drills' keys: `redist:<random>:*`)."""

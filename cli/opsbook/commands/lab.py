@@ -17,7 +17,7 @@ lab_dir_option = click.option(
 )
 services_option = click.option(
     "-s", "--service", "services", multiple=True, metavar="NAME",
-    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker.",
+    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus.",
 )
 
 
@@ -50,7 +50,7 @@ def lab():
 @lab_dir_option
 @services_option
 @click.option("--with", "extra", multiple=True, metavar="NAME",
-              help="Also start this optional service (repeatable): kubernetes, docker.")
+              help="Also start this optional service (repeatable): kubernetes, docker, prometheus.")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="Seed a system's topology (repeatable): techbra, mlbling, etl; starts what it needs.")
 @click.pass_obj
