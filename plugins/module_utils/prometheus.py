@@ -64,6 +64,14 @@ def describe_target(params):
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def url_password(url):
+    """The password in a URL's user information (``https://user:password@host``), else None."""
+    try:
+        return urlsplit(url or "").password
+    except ValueError:
+        return None
+
+
 def _float(raw):
     """A sample value as Prometheus writes it ("1.5", "NaN", "+Inf") -> float, None for NaN."""
     value = float(raw)

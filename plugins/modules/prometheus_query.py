@@ -200,6 +200,8 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
+    if prometheus.url_password(params["url"]):  # masked in the returned invocation like a no_log option
+        module.no_log_values.add(prometheus.url_password(params["url"]))
     run_diagnostic(module, "prometheus_reachable", params.get("target") or prometheus.describe_target(params),
                    lambda: prometheus_checks.run(params))
 
