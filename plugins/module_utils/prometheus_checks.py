@@ -65,9 +65,9 @@ def series_finding(check, series, default_target):
     value = series["value"]
     if math.isinf(value):
         worse = (value > 0) == (check["direction"] == ABOVE)
+        beyond = " (beyond the highest finite histogram bucket)" if worse else ""
         return make_finding(check["name"], CRITICAL if worse else OK,
-                            "%s is %s%s" % (_label(check, name), series["raw"],
-                                           " (beyond the highest finite histogram bucket)" if worse else ""),
+                            "%s is %s%s" % (_label(check, name), series["raw"], beyond),
                             value=None, unit=check.get("unit"), target=target,
                             threshold={"warn": check["warn"], "crit": check["crit"], "direction": check["direction"]})
     return declarative_checks.finding_for(check, value, target, label=_label(check, name))
