@@ -102,9 +102,15 @@ def pods(k8s_lab, namespace, app):
     return sorted((p for p in items if p.metadata.name.startswith(f"{app}-")), key=lambda p: p.metadata.name)
 
 
-def test_api_latency_without_prometheus_says_so(tmp_path):
-    proc, report = run_scenario(tmp_path, "api-latency", {"api_latency_check_database": False,
-                                                          "api_latency_check_cache": False})
+def test_api_latency_on_the_lab_inventory_and_without_prometheus(tmp_path, prometheus_lab):
+    """The lab inventory names the lab's Prometheus when it runs one; without a URL the scenario says so."""
+    only = {"api_latency_check_database": False, "api_latency_check_cache": False,
+            "api_latency_selector": 'route="nothing-here"'}
+    proc, report = run_scenario(tmp_path, "api-latency", only)
+    assert [(f["check"], f["status"], f["target"]) for f in report["findings"]][:1] == [
+        ("prometheus_reachable", "ok", prometheus_lab["url"])]
+    assert proc.returncode == 0, proc.stderr  # no traffic on that route: no series, nothing wrong
+    proc, report = run_scenario(tmp_path, "api-latency", dict(only, opsbook_prometheus={"url": ""}))
     assert proc.returncode == 3, proc.stderr  # unknown: nothing measured
     assert [(f["check"], f["status"]) for f in report["findings"]] == [("prometheus_reachable", "unknown")]
     assert "set opsbook_prometheus.url in the inventory" in report["findings"][0]["message"]
