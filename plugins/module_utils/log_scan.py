@@ -168,6 +168,31 @@ def scan_lines(lines, patterns, since, now, include_untimed, counts, last, last_
     return scanned
 
 
+def workload_sources(params):
+    """The logs of ``workloads`` (references as the workload_refs filter writes them), per backend."""
+    sources = []
+    for index, ref in enumerate(params.get("workloads") or []):
+        if not isinstance(ref, dict) or not ref.get("name"):
+            raise InvalidInput("workloads[%d]: a dict with a name is required, got %r" % (index, ref))
+        kind = ref.get("kind") or "kubernetes"
+        if kind == "kubernetes":
+            sub = dict(params, pod_workload=ref["name"], pod_selector=None,
+                       namespace=ref.get("namespace") or params.get("namespace"))
+            sources.extend(log_sources.pod_sources(sub, params["since_minutes"], params["max_bytes"]))
+        elif kind == "compose":
+            sub = dict(params, project=ref.get("project") or params.get("project"), services=[ref["name"]],
+                       docker_host=ref.get("docker_host") or params.get("docker_host"))
+            if not sub["project"]:
+                raise InvalidInput("workloads[%d]: a compose workload needs a project" % index)
+            sources.extend(log_sources.container_sources(sub, params["since_minutes"], params.get("max_lines") or 10000))
+        elif kind == "systemd":
+            sources.append(journal_source([ref["name"]], params["since_minutes"], params["timeout"],
+                                          params.get("journal_directory")))
+        else:
+            raise InvalidInput("workloads[%d].kind must be kubernetes, compose or systemd, got %r" % (index, kind))
+    return sources
+
+
 def log_scan(params, now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if params["since_minutes"] <= 0:
@@ -179,8 +204,8 @@ def log_scan(params, now=None):
         raise InvalidInput("pod_container: needs pod_selector or pod_workload")
     if params.get("services") and not params.get("project"):
         raise InvalidInput("services: needs project (the compose project)")
-    if not params.get("paths") and not params.get("journal") and not pods and not params.get("project"):
-        raise InvalidInput("paths, journal, pod_selector, pod_workload or project: give at least one log source")
+    if not (params.get("paths") or params.get("journal") or pods or params.get("project") or params.get("workloads")):
+        raise InvalidInput("paths, journal, pod_selector, pod_workload, project or workloads: give at least one log source")
     if params.get("max_lines", 1) < 1:
         raise InvalidInput("max_lines must be positive, got %s" % params["max_lines"])
     patterns = compile_patterns(params["patterns"] or DEFAULT_PATTERNS)
@@ -193,6 +218,7 @@ def log_scan(params, now=None):
         sources.extend(log_sources.pod_sources(params, params["since_minutes"], params["max_bytes"]))
     if params.get("project"):
         sources.extend(log_sources.container_sources(params, params["since_minutes"], params.get("max_lines") or 10000))
+    sources.extend(workload_sources(params))
     counts = dict((p["name"], 0) for p in patterns)
     last = dict((p["name"], []) for p in patterns)
     findings = []

@@ -162,7 +162,8 @@ def normalize_endpoints(endpoints, defaults):
     return result
 
 
-def _ssl_context(endpoint):
+def ssl_context(endpoint):
+    """An SSL context from ``validate_certs`` and ``ca_path`` of ``endpoint`` (a dict)."""
     if not endpoint.get("validate_certs", True):
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -185,7 +186,7 @@ def http_probe(endpoint):
     """One request; return a result dict (never raises for network errors)."""
     result = {"name": endpoint["name"], "url": endpoint["url"], "status_code": None, "latency_ms": None,
               "json_value": None, "error": None}
-    opener = build_opener(HTTPSHandler(context=_ssl_context(endpoint)), _NoRedirect())
+    opener = build_opener(HTTPSHandler(context=ssl_context(endpoint)), _NoRedirect())
     request = Request(endpoint["url"], method=endpoint.get("method", "GET"),
                       headers=dict(endpoint.get("headers") or {}, **{"User-Agent": "opsbook-http-health"}))
     started = time.time()
@@ -261,7 +262,7 @@ def http_health(params):
     )
     endpoints = normalize_endpoints(params["endpoints"], defaults)
     for endpoint in endpoints:
-        _ssl_context(endpoint)  # bad ca_path is bad input, reported before any request
+        ssl_context(endpoint)  # bad ca_path is bad input, reported before any request
     probes = _pool_map(http_probe, endpoints, params["concurrency"])
     findings = []
     results = []

@@ -30,6 +30,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     threshold_finding,
 )
 
+CHECKS = ("memory", "hit_rate", "clients", "evictions", "persistence", "replication", "latency", "slowlog")
 REDIS_HEALTH_OPTIONS = dict(
     memory_warn_pct=dict(type="float", default=80),
     memory_crit_pct=dict(type="float", default=90),
@@ -49,9 +50,17 @@ REDIS_HEALTH_OPTIONS = dict(
     latency_window_seconds=dict(type="int", default=300),
     sample_seconds=dict(type="float", default=1.0),
     slowlog_count=dict(type="int", default=5),
+    checks=dict(type="list", elements="str", choices=list(CHECKS)),
 )
+# The checks a caller can pick (``checks``); the reachability finding always comes first.
+CHECK_OF_FINDING = {
+    "redis_memory_usage": "memory", "redis_fragmentation": "memory",
+    "redis_hit_rate": "hit_rate", "redis_hit_rate_window": "hit_rate",
+    "redis_clients": "clients", "redis_evictions": "evictions", "redis_persistence": "persistence",
+    "redis_replication": "replication", "redis_latency": "latency", "redis_slowlog": "slowlog",
+}
 # Seed thresholds: Techbra "Métricas Redis" (memory < 80 %, cache hit rate > 95 %).
-DEFAULT_THRESHOLDS = dict((name, spec["default"]) for name, spec in REDIS_HEALTH_OPTIONS.items())
+DEFAULT_THRESHOLDS = dict((name, spec.get("default")) for name, spec in REDIS_HEALTH_OPTIONS.items())
 
 
 def thresholds_from(values):
@@ -343,6 +352,8 @@ def evaluate(info, thresholds, target=None, now=None, before=None, elapsed=None,
         findings.append(_latency_finding(latency, errors.get("latency"), now, t, target))
     if slowlog is not None or errors.get("slowlog"):
         findings.append(_slowlog_finding(slowlog, errors.get("slowlog"), target))
+    if t.get("checks"):
+        findings = [f for f in findings if CHECK_OF_FINDING.get(f["check"], "reachable") in ("reachable",) + tuple(t["checks"])]
     return {
         "reachable": True,
         "latency_ms": ping_ms,

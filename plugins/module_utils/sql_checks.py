@@ -13,107 +13,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import postgres
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, ServiceError
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
-    ABOVE,
-    CRITICAL,
-    DIRECTIONS,
-    OK,
-    UNKNOWN,
-    WARNING,
-    FindingError,
-    evaluate,
-    make_finding,
-    threshold_finding,
-)
+from ansible_collections.opsbook.runbooks.plugins.module_utils import declarative_checks, postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import ServiceError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import UNKNOWN, make_finding
 
-CHECK_KEYS = ("name", "sql", "warn", "crit", "direction", "unit", "column", "count_rows", "strict", "description")
-
-
-def _number_or_none(check, key):
-    value = check.get(key)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise InvalidInput("checks[%s].%s must be a number, got a boolean" % (check.get("name"), key))
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("checks[%s].%s must be a number, got %r" % (check.get("name"), key, value))
+EXTRA_KEYS = ("column", "count_rows")
+CHECK_KEYS = declarative_checks.COMMON_KEYS + ("sql",) + EXTRA_KEYS
+strict_status = declarative_checks.strict_status
+finding_for = declarative_checks.finding_for
 
 
 def validate(checks):
     """Normalise the ``checks`` option; raise InvalidInput naming the bad entry."""
-    if not checks:
-        raise InvalidInput("checks must list at least one check")
-    seen = set()
-    result = []
-    for index, check in enumerate(checks):
-        if not isinstance(check, dict):
-            raise InvalidInput("checks[%d] must be a dict, got %s" % (index, type(check).__name__))
-        unknown = sorted(set(check) - set(CHECK_KEYS))
-        if unknown:
-            raise InvalidInput("checks[%d] has unknown key(s) %s; expected %s"
-                               % (index, ", ".join(unknown), ", ".join(CHECK_KEYS)))
-        name = check.get("name")
-        if not name or not check.get("sql"):
-            raise InvalidInput("checks[%d] needs a name and an sql" % index)
-        if name in seen:
-            raise InvalidInput("checks: the name %r is used twice" % name)
-        seen.add(name)
-        direction = check.get("direction") or ABOVE
-        if direction not in DIRECTIONS:
-            raise InvalidInput("checks[%s].direction must be one of %s, got %r" % (name, ", ".join(DIRECTIONS), direction))
-        norm = dict(check, direction=direction, warn=_number_or_none(check, "warn"), crit=_number_or_none(check, "crit"),
-                    strict=bool(check.get("strict")))
-        try:
-            evaluate(0, norm["warn"], norm["crit"], direction)
-        except FindingError as exc:
-            raise InvalidInput("checks[%s]: %s" % (name, exc))
-        result.append(norm)
-    return result
-
-
-def strict_status(value, warn, crit, direction):
-    """Like findings.evaluate, but a value equal to a threshold is still fine (``> 100``, ``< 98``)."""
-    if value is None:
-        return UNKNOWN
-    worse = (lambda v, t: v > t) if direction == ABOVE else (lambda v, t: v < t)
-    if crit is not None and worse(value, crit):
-        return CRITICAL
-    if warn is not None and worse(value, warn):
-        return WARNING
-    return OK
-
-
-def _strict_finding(check, value, target, label):
-    status = strict_status(value, check["warn"], check["crit"], check["direction"])
-    unit = check.get("unit")
-    shown = "%s%s" % (value, (" " + unit) if unit and unit != "%" else (unit or ""))
-    rel = "more than" if check["direction"] == ABOVE else "less than"
-    if status == UNKNOWN:
-        message = "%s could not be measured" % label
-    elif status == OK:
-        bound = check["warn"] if check["warn"] is not None else check["crit"]
-        message = "%s is %s" % (label, shown) + ("" if bound is None else " (not %s %s)" % (rel, _plain(bound)))
-    else:
-        limit = check["crit"] if status == CRITICAL else check["warn"]
-        message = "%s is %s, %s the %s threshold of %s" % (label, shown, rel, status, _plain(limit))
-    threshold = {"warn": check["warn"], "crit": check["crit"], "direction": check["direction"], "strict": True}
-    return make_finding(check["name"], status, message, value=value, threshold=threshold, unit=unit, target=target)
-
-
-def _plain(number):
-    return ("%.2f" % number).rstrip("0").rstrip(".") if isinstance(number, float) else str(number)
-
-
-def finding_for(check, value, target):
-    label = check.get("description") or check["name"]
-    if check["strict"]:
-        return _strict_finding(check, value, target, label)
-    return threshold_finding(check["name"], value, warn=check["warn"], crit=check["crit"],
-                             direction=check["direction"], unit=check.get("unit"), target=target, label=label)
+    return declarative_checks.validate(checks, "sql", EXTRA_KEYS)
 
 
 def _value(rows, column):

@@ -81,6 +81,16 @@ options:
   pod_container:
     description: Only this container of each pod; default is every container.
     type: str
+  workloads:
+    description:
+      - Read the logs of these workloads, each with the logs its backend keeps - pods for V(kubernetes),
+        containers for V(compose), the journal for V(systemd).
+      - Each a dictionary C({kind, name, namespace, project, docker_host}) as the C(opsbook.runbooks.workload_refs)
+        filter writes them from inventory references such as C(bff), C(compose/backend) or C(systemd/etl-service);
+        other keys are ignored.
+    type: list
+    elements: dict
+    default: []
   project:
     description: Read the logs (stdout and stderr) of this docker compose project's containers.
     type: str
@@ -131,6 +141,13 @@ EXAMPLES = r"""
     pod_workload: backend
     namespace: production
     since_minutes: 15
+
+- name: Slow requests in the logs of the API workloads, wherever they run
+  opsbook.runbooks.log_scan:
+    workloads: "{{ ['bff', 'compose/backend'] | opsbook.runbooks.workload_refs('kubernetes', 'production', 'api_workloads',
+                   {'project': 'conectsuite'}) }}"
+    patterns:
+      - {name: slow, regex: "(?i)slow|timeout|latency", warn: 1}
 
 - name: Refused connections and port conflicts in the compose backend's logs (docker logs conectsuite-backend)
   opsbook.runbooks.log_scan:
@@ -221,6 +238,7 @@ def main():
         project=dict(type="str"),
         services=dict(type="list", elements="str", default=[]),
         max_lines=dict(type="int", default=10000),
+        workloads=dict(type="list", elements="dict", default=[]),
     )
     argument_spec.update(kubernetes_common_argument_spec())
     argument_spec.update(docker_common_argument_spec())

@@ -101,6 +101,14 @@ options:
     description: How many of the slowest C(SLOWLOG) entries to return (0 to 128; V(0) skips SLOWLOG).
     type: int
     default: 5
+  checks:
+    description:
+      - Judge only these checks (the C(redis_reachable) finding always comes first); default all.
+      - For example V([hit_rate]) where only the cache hit rate matters, as in the api-latency scenario.
+      - The returned data is the same either way.
+    type: list
+    elements: str
+    choices: [memory, hit_rate, clients, evictions, persistence, replication, latency, slowlog]
 extends_documentation_fragment:
   - opsbook.runbooks.redis
 attributes:

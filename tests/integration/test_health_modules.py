@@ -81,6 +81,7 @@ def test_redis_health_hit_rate_matches_info_counters(redis_params):
         client.get(f"opsbook:test:miss:{i}")
     try:
         result = run_module("redis_health", redis_params)
+        only = run_module("redis_health", dict(redis_params, checks=["hit_rate"], sample_seconds=0))
         stats = client.info("stats")
     finally:
         client.config_resetstat()  # leave the shared lab healthy for the next test
@@ -88,6 +89,9 @@ def test_redis_health_hit_rate_matches_info_counters(redis_params):
     finding = by_check(result)["redis_hit_rate"]
     assert finding["value"] == expected
     assert finding["status"] == "critical"  # 30 % is far below the seed's 95 %
+    # checks: [hit_rate] judges only the hit rate (what the api-latency scenario asks of the cache)
+    assert [f["check"] for f in only["findings"]] == ["redis_reachable", "redis_hit_rate"]
+    assert by_check(only)["redis_hit_rate"]["value"] == expected and only["status"] == "critical"
     client.delete("opsbook:test:hit")
 
 

@@ -67,3 +67,22 @@ def test_missing_service_is_unknown_and_dead_engine_is_critical(docker_lab, proj
     assert down["status"] == "critical" and "Docker engine at tcp://127.0.0.1:" in down["findings"][0]["message"]
     bad = run_module("log_scan", {"services": ["web"]})
     assert bad["failed"] is True and bad["msg"] == "services: needs project (the compose project)"
+
+
+def test_workload_references_pick_each_backend_source(docker_lab, project, tmp_path):
+    """`workloads` as the workload_refs filter writes them: a compose reference reads that service's containers,
+    a systemd one the journal of that unit; the counts equal the per-source options' counts."""
+    journal = tmp_path / "journal"  # no journal on this machine: an unreadable source, reported as such
+    refs = [{"kind": "compose", "name": "web", "project": project, "docker_host": docker_lab["docker_host"],
+             "label": "compose/web"},
+            {"kind": "systemd", "name": "etl-service"}]
+    result = run_module("log_scan", {"workloads": refs, "since_minutes": 10, "journal_directory": str(journal)})
+    assert result.get("failed") is not True, result
+    direct = run_module("log_scan", {"project": project, "services": ["web"], "docker_host": docker_lab["docker_host"],
+                                     "since_minutes": 10})
+    assert result["sources"][0] == direct["sources"][0] and result["counts"] == direct["counts"]
+    assert result["sources"][1]["source"].startswith("journal") and result["sources"][1]["error"]
+    refused = run_module("log_scan", {"workloads": [{"kind": "lxc", "name": "web"}]})
+    assert refused["failed"] and refused["msg"] == "workloads[0].kind must be kubernetes, compose or systemd, got 'lxc'"
+    no_project = run_module("log_scan", {"workloads": [{"kind": "compose", "name": "web"}]})
+    assert no_project["failed"] and no_project["msg"] == "workloads[0]: a compose workload needs a project"

@@ -50,6 +50,10 @@ def test_pod_logs_of_a_workload_match_kubectl(k8s_lab, scen_namespace):
                                        "namespace": scen_namespace, "kubeconfig": k8s_lab["kubeconfig"],
                                        "since_minutes": WINDOW})
     assert by_label["counts"] == result["counts"]
+    # the same pods as a workload reference (what roles pass from the inventory)
+    by_ref = run_module("log_scan", {"workloads": [{"kind": "kubernetes", "name": "api", "namespace": scen_namespace}],
+                                     "kubeconfig": k8s_lab["kubeconfig"], "since_minutes": WINDOW})
+    assert by_ref["sources"] == result["sources"] and by_ref["counts"] == result["counts"]
 
 
 def test_missing_workload_is_unknown_and_dead_api_is_critical(k8s_lab, scen_namespace, tmp_path):

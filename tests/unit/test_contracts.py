@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine, k8s_common, kafka_common, postgres, redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils import (
+    docker_engine,
+    k8s_common,
+    kafka_common,
+    postgres,
+    prometheus,
+    redis_common,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
@@ -30,6 +37,7 @@ def fragment_options(name: str) -> dict:
         ("kafka", kafka_common.kafka_common_argument_spec()),
         ("kubernetes", k8s_common.kubernetes_common_argument_spec()),
         ("docker", docker_engine.docker_common_argument_spec()),
+        ("prometheus", prometheus.prometheus_common_argument_spec()),
     ],
 )
 def test_doc_fragment_matches_common_argument_spec(fragment, spec):

@@ -112,12 +112,17 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # a zombie (exited child not yet reaped) is not alive
+    # a zombie (exited child not yet reaped) is not alive; nor is a pid that now names a
+    # *thread* of another process (kill(tid, 0) succeeds: a stale pidfile once pointed
+    # the lab at another program's thread and etcd was never started again)
     try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
+        with open(f"/proc/{pid}/status") as handle:
+            status = dict(line.split(":", 1) for line in handle.read().splitlines() if ":" in line)
+    except OSError:
         return True
+    if status.get("Tgid", "").strip() not in ("", str(pid)):
+        return False
+    return not status.get("State", "").strip().startswith("Z")
 
 
 def terminate(pid: int, timeout: float = 20.0) -> None:

@@ -111,6 +111,11 @@ class Docker(Service):
         self.ctx.log(f"docker: starting dockerd on {self.host_url}")
         if self.socket.exists():
             self.socket.unlink()
+        # dockerd reuses the containerd its exec root names when that pid answers kill(pid, 0); after
+        # a reboot the pid may belong to anything (it once was another program's thread): start afresh
+        stale = self.dir / "exec" / "containerd" / "containerd.pid"
+        if stale.exists() and read_pid(stale) is None:
+            stale.unlink()
         spawn([
             self.dockerd, "--iptables=false", "--ip6tables=false", "--bridge=none",
             f"--data-root={self.dir / 'data'}", f"--exec-root={self.dir / 'exec'}",

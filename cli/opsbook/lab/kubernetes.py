@@ -202,13 +202,13 @@ class Kubernetes(Service):
         exec_dir = self.dir / "exec"
         exec_dir.mkdir(exist_ok=True)
         os.chmod(exec_dir, 0o777)
-        if not (self.dir / "pod.log").exists():
-            lines = ("INFO started (simulated by the opsbook lab's KWOK node)",
-                     "INFO ready: serving on :8080", "WARN simulated warning line for runbook greps",
-                     "ERROR simulated error line for runbook greps")
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
-            write_atomic(self.dir / "pod.log",
-                         "".join(f"{stamp}.{i:09d}Z stdout F {line}\n" for i, line in enumerate(lines)))
+        # stamped with the start time of this control plane, so a log window of minutes sees the lines
+        lines = ("INFO started (simulated by the opsbook lab's KWOK node)",
+                 "INFO ready: serving on :8080", "WARN simulated warning line for runbook greps",
+                 "ERROR simulated error line for runbook greps")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        write_atomic(self.dir / "pod.log",
+                     "".join(f"{stamp}.{i:09d}Z stdout F {line}\n" for i, line in enumerate(lines)))
         extra = {
             "ClusterLogs": {"logs": [{"logsFile": str(self.dir / "pod.log"), "follow": False}]},
             "ClusterExec": {"execs": [{"local": {"workDir": str(exec_dir),
