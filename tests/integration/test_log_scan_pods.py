@@ -73,7 +73,7 @@ def test_missing_workload_is_unknown_and_dead_api_is_critical(k8s_lab, scen_name
 @pytest.mark.parametrize("args, message", [
     ({"pod_workload": "a", "pod_selector": "x=y"}, "pod_selector, pod_workload: give one of them, not both"),
     ({"paths": ["/tmp/x.log"], "pod_container": "api"}, "pod_container: needs pod_selector or pod_workload"),
-    ({}, "paths, journal, pod_selector, pod_workload or project: give at least one log source"),
+    ({}, "paths, journal, pod_selector, pod_workload, project or workloads: give at least one log source"),
 ])
 def test_bad_pod_options_name_the_option(args, message):
     result = run_module("log_scan", args)
