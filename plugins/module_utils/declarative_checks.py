@@ -29,6 +29,18 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
 COMMON_KEYS = ("name", "warn", "crit", "direction", "unit", "strict", "description")
 
 
+def threshold_options():
+    """The argument spec suboptions every declarative check shares (``name`` and the body are the module's)."""
+    return dict(
+        warn=dict(type="float"),
+        crit=dict(type="float"),
+        direction=dict(type="str", choices=["above", "below"], default="above"),
+        strict=dict(type="bool", default=False),
+        unit=dict(type="str"),
+        description=dict(type="str"),
+    )
+
+
 def _number_or_none(check, key, option):
     value = check.get(key)
     if value is None or value == "":

@@ -176,7 +176,7 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import prometheus, prometheus_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils import declarative_checks, prometheus, prometheus_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
 
 
@@ -186,14 +186,9 @@ def main():
         queries=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str", required=True),
             query=dict(type="str", required=True),
-            warn=dict(type="float"),
-            crit=dict(type="float"),
-            direction=dict(type="str", choices=["above", "below"], default="above"),
-            strict=dict(type="bool", default=False),
-            unit=dict(type="str"),
-            description=dict(type="str"),
             empty=dict(type="str", choices=["ok", "unknown", "warning", "critical"], default="ok"),
             target_labels=dict(type="list", elements="str"),
+            **declarative_checks.threshold_options()
         )),
         time=dict(type="str"),
         target=dict(type="str"),

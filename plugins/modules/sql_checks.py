@@ -153,7 +153,7 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import postgres, sql_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils import declarative_checks, postgres, sql_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
 
 
@@ -169,12 +169,7 @@ def main():
                 sql=dict(type="str", required=True),
                 column=dict(type="str"),
                 count_rows=dict(type="bool", default=False),
-                warn=dict(type="float"),
-                crit=dict(type="float"),
-                direction=dict(type="str", choices=["above", "below"], default="above"),
-                strict=dict(type="bool", default=False),
-                unit=dict(type="str"),
-                description=dict(type="str"),
+                **declarative_checks.threshold_options()
             ),
         ),
         max_rows=dict(type="int", default=20),
