@@ -97,6 +97,26 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     raise LabError(f"timed out after {timeout:.0f}s waiting for {what}{suffix}")
 
 
+def log_tail(logfile: Path, lines: int = 5) -> str:
+    """The last ``lines`` lines of a daemon's log, for an error message ("" when there is no log)."""
+    try:
+        return "\n".join(logfile.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def wait_running(pidfile: Path, logfile: Path, ready, timeout: float, what: str, name: str, interval: float = 0.25):
+    """``wait_for(ready)`` while the process of ``pidfile`` lives.
+
+    When it exits first, LabError with its log's tail at once (an exception raised inside a
+    ``wait_for`` predicate is only reported at the timeout).
+    """
+    value = wait_for(lambda: read_pid(pidfile) is None or ready(), timeout, what, interval=interval)
+    if read_pid(pidfile) is None:
+        raise LabError(f"{name} exited; see {logfile}:\n{log_tail(logfile)}")
+    return value
+
+
 def read_pid(pidfile: Path) -> int | None:
     try:
         pid = int(pidfile.read_text().split()[0])

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .base import LabError, Service, read_pid, require_tool, spawn, terminate, wait_for, write_atomic
+from .base import LabError, Service, read_pid, require_tool, spawn, terminate, wait_for, wait_running, write_atomic
 
 IMAGE = "lab/busybox:1"
 PROJECT = "conectsuite"
@@ -123,11 +123,8 @@ class Docker(Service):
         ], self.logfile, self.pidfile)
 
         def ready():
-            if not self.running():
-                tail = "\n".join(self.logfile.read_text(errors="replace").splitlines()[-5:])
-                raise LabError(f"dockerd exited; see {self.logfile}:\n{tail}")
             return self.socket.exists() and self.cli("version", "--format", "{{.Server.Version}}", timeout=5).stdout
-        wait_for(ready, 60, f"dockerd on {self.host_url}", interval=0.3)
+        wait_running(self.pidfile, self.logfile, ready, 60, f"dockerd on {self.host_url}", "dockerd", interval=0.3)
         self.ensure_project()
 
     def up(self) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common
 
-from .base import LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_for, write_atomic
+from .base import LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_running, write_atomic
 
 DEFAULT_VERSION = "4.1.2"
 LOG4J_VERSION = "2.24.3"
@@ -178,12 +178,8 @@ class Kafka(Service):
             self.pidfile,
         )
 
-        def ready():
-            if not self.running():
-                raise LabError(f"the broker exited; see {self.logfile}")
-            return port_open(self.ctx.host, self.port) and self.probe()
-
-        wait_for(ready, 90, f"Kafka on {self.bootstrap}", interval=0.5)
+        wait_running(self.pidfile, self.logfile, lambda: port_open(self.ctx.host, self.port) and self.probe(), 90,
+                     f"Kafka on {self.bootstrap}", "the broker", interval=0.5)
 
     def stop(self) -> None:
         pid = read_pid(self.pidfile)

@@ -21,7 +21,8 @@ import urllib.request
 from pathlib import Path
 
 from . import gobuild
-from .base import LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_for, write_atomic
+from .base import (LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_for, wait_running,
+                   write_atomic)
 
 DEFAULT_VERSION = "v1.33.13"
 KWOK_VERSION = "v0.8.0"
@@ -289,25 +290,23 @@ class Kubernetes(Service):
             return
         spawn(cmd, self.logfile(proc), self.pidfile(proc))
 
-    def _alive(self, proc: str) -> None:
-        if not read_pid(self.pidfile(proc)):
-            tail = "\n".join(self.logfile(proc).read_text(errors="replace").splitlines()[-5:])
-            raise LabError(f"{proc} exited; see {self.logfile(proc)}:\n{tail}")
+    def _wait(self, proc: str, ready, timeout: float, what: str, interval: float = 0.5) -> None:
+        wait_running(self.pidfile(proc), self.logfile(proc), ready, timeout, what, proc, interval=interval)
 
     def start(self) -> None:
         started = time.monotonic()
         self.ctx.log(f"kubernetes: starting etcd, control plane {self.version} on {self.server}, kwok node")
         cmds = self._commands()
         self._spawn("etcd", cmds["etcd"])
-        wait_for(lambda: self._alive("etcd") or port_open(self.ctx.host, self.etcd_port), 30,
-                 f"etcd on {self.ctx.host}:{self.etcd_port}")
+        self._wait("etcd", lambda: port_open(self.ctx.host, self.etcd_port), 30,
+                   f"etcd on {self.ctx.host}:{self.etcd_port}", interval=0.2)
         self._spawn("kube-apiserver", cmds["kube-apiserver"])
-        wait_for(lambda: self._alive("kube-apiserver") or self._get("/readyz", raw=True) == "ok", 120,
-                 f"kube-apiserver on {self.server}", interval=0.5)
+        self._wait("kube-apiserver", lambda: self._get("/readyz", raw=True) == "ok", 120,
+                   f"kube-apiserver on {self.server}")
         for proc in ("kube-controller-manager", "kube-scheduler", "kwok"):
             self._spawn(proc, cmds[proc])
         self._ensure_node()
-        wait_for(lambda: self._alive("kwok") or self.node_ready(), 60, f"node {NODE_NAME} Ready", interval=0.5)
+        self._wait("kwok", self.node_ready, 60, f"node {NODE_NAME} Ready")
         wait_for(lambda: self._default_service_account(), 60, "the default service account", interval=0.5)
         self.ctx.log(f"kubernetes: control plane and node Ready in {time.monotonic() - started:.1f}s (start, no build)")
 

@@ -15,7 +15,7 @@ import os
 import sys
 import urllib.request
 
-from .base import LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_for, write_atomic
+from .base import LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_running, write_atomic
 
 INSTALL = "apt-get install -y --no-install-recommends prometheus"
 JOBS = ("prometheus", "lab-api")
@@ -71,7 +71,8 @@ class Prometheus(Service):
             self.ctx.log(f"prometheus: starting the lab API on {self.api_url}")
             spawn([sys.executable, "-m", "opsbook.lab.labapi", "--host", self.ctx.host, "--port", str(self.api_port)],
                   self.api_logfile, self.api_pidfile)
-            self._wait(self.api_pidfile, self.api_logfile, self.api_healthy, 20, f"the lab API on {self.api_url}")
+            wait_running(self.api_pidfile, self.api_logfile, self.api_healthy, 20, f"the lab API on {self.api_url}",
+                         "labapi")
         if not self.prometheus_running():
             self._port_free(self.port, "OPSBOOK_LAB_PROMETHEUS_PORT")
             self.ctx.log(f"prometheus: starting on {self.url}")
@@ -80,19 +81,12 @@ class Prometheus(Service):
                 f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address={self.ctx.host}:{self.port}",
                 "--log.level=warn",
             ], self.logfile, self.pidfile)
-        self._wait(self.pidfile, self.logfile, self.ready, 60, f"Prometheus on {self.url} with the lab-api target up")
+        wait_running(self.pidfile, self.logfile, self.ready, 60, f"Prometheus on {self.url} with the lab-api target up",
+                     "prometheus")
 
     def _port_free(self, port: int, env: str) -> None:
         if port_open(self.ctx.host, port):
             raise LabError(f"port {self.ctx.host}:{port} is taken by another process: choose another with {env}")
-
-    @staticmethod
-    def _wait(pidfile, logfile, ready, timeout: float, what: str) -> None:
-        """Until ``ready()`` or the process exits (then LabError with its log's tail, at once)."""
-        wait_for(lambda: read_pid(pidfile) is None or ready(), timeout, what, interval=0.25)
-        if read_pid(pidfile) is None:
-            tail = "\n".join(logfile.read_text(errors="replace").splitlines()[-5:])
-            raise LabError(f"{pidfile.stem} exited; see {logfile}:\n{tail}")
 
     def api_healthy(self) -> bool:
         return http_json(f"{self.api_url}/health", timeout=2).get("status") == "UP"

@@ -7,7 +7,9 @@ import sys
 import threading
 import time
 
-from opsbook.lab.base import pid_alive
+import pytest
+
+from opsbook.lab.base import LabError, pid_alive, spawn, wait_running
 
 
 def test_own_process_is_alive():
@@ -48,3 +50,25 @@ def test_exited_and_zombie_processes_are_not_alive():
     assert not pid_alive(child.pid)
     child.wait()
     assert not pid_alive(child.pid)
+
+
+def test_a_daemon_that_exits_while_we_wait_fails_at_once_with_its_log(tmp_path):
+    # not a timeout minutes later: "exited" and the log's last lines, long before the 120 s are up
+    pidfile, logfile = tmp_path / "d.pid", tmp_path / "d.log"
+    spawn(["sh", "-c", "echo starting; echo 'FATAL bad flag --nope'; exit 3"], logfile, pidfile)
+    with pytest.raises(LabError) as err:
+        wait_running(pidfile, logfile, lambda: False, 120, "the daemon", "daemon")
+    assert str(err.value) == f"daemon exited; see {logfile}:\nstarting\nFATAL bad flag --nope"
+
+
+def test_wait_running_returns_what_ready_answers_while_the_daemon_lives(tmp_path):
+    pidfile, logfile = tmp_path / "d.pid", tmp_path / "d.log"
+    spawn([sys.executable, "-c", "import time; time.sleep(30)"], logfile, pidfile)
+    calls = []
+    try:
+        assert wait_running(pidfile, logfile, lambda: calls.append(1) or (len(calls) >= 3 and "ready"), 30,
+                            "the daemon", "daemon", interval=0.01) == "ready"
+        with pytest.raises(LabError, match=r"^timed out after 0s waiting for the daemon$"):
+            wait_running(pidfile, logfile, lambda: False, 0.2, "the daemon", "daemon", interval=0.05)
+    finally:
+        subprocess.run(["kill", pidfile.read_text().split()[0]], check=False)
