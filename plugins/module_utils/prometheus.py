@@ -55,13 +55,12 @@ def _secrets(params):
 
 def describe_target(params):
     """The server's URL without user information (what findings and messages name)."""
-    url = (params.get("url") or "").rstrip("/")
+    url = (params.get("url") or "").strip()
     try:
         parts = urlsplit(url)
     except ValueError:
-        return scrub(url, _secrets(params))
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return scrub(url.rstrip("/"), _secrets(params))
+    return urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path.rstrip("/"), "", ""))
 
 
 def url_password(url):
@@ -91,12 +90,14 @@ class Prometheus(object):
             raise InvalidInput("timeout must be a positive number of seconds, got %r" % params.get("timeout"))
         if params.get("bearer_token") and (params.get("username") or params.get("password")):
             raise InvalidInput("bearer_token and username/password are mutually exclusive")
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError as exc:
+            raise InvalidInput("url: not a valid URL (%s): %r" % (exc, describe_target(params)))
         username, password = params.get("username"), params.get("password")
         if parts.username and not username:
             username, password = parts.username, parts.password
-        self.base = urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[-1], parts.path.rstrip("/"), "", ""))
-        self.target = describe_target(params)
+        self.target = describe_target(params)  # also the base of every request: no user information
         self.timeout = timeout
         self.secrets = _secrets(params) + [parts.password]
         self.headers = {"User-Agent": "opsbook-prometheus", "Accept": "application/json"}
@@ -113,7 +114,7 @@ class Prometheus(object):
 
     def get(self, path, **query):
         """GET ``/api/v1/<path>`` and return its ``data``."""
-        url = "%s/api/v1/%s" % (self.base, path)
+        url = "%s/api/v1/%s" % (self.target, path)
         if query:
             url += "?" + urlencode(dict((k, v) for k, v in query.items() if v is not None))
         request = Request(url, headers=self.headers)

@@ -56,6 +56,7 @@ def test_strict_threshold_follows_the_runbook_wording():
     [
         ({"url": "prometheus:9090"}, "url: expected an http:// or https:// URL"),
         ({"url": "http://p:9090", "timeout": 0}, "timeout must be a positive number"),
+        ({"url": "http://[::1:9090"}, "url: not a valid URL (Invalid IPv6 URL): 'http://[::1:9090'"),
         ({"url": "http://p:9090", "bearer_token": "t0k", "username": "u"}, "mutually exclusive"),
     ],
 )
@@ -69,5 +70,5 @@ def test_credentials_in_the_url_never_reach_the_target_name():
     params = {"url": "https://admin:s3cret@prom.example.com:9090/prometheus/", "timeout": 5}
     assert prometheus.describe_target(params) == "https://prom.example.com:9090/prometheus"
     client = prometheus.Prometheus(params)
-    assert client.base == "https://prom.example.com:9090/prometheus"
+    assert client.target == "https://prom.example.com:9090/prometheus"  # also what every request is built on
     assert client.headers["Authorization"].startswith("Basic ") and "s3cret" not in client.target
