@@ -66,6 +66,11 @@ def resolve_inventory(value: str | None) -> Path:
 @click.option("-C", "--check", is_flag=True, help="Check mode: report what remediation would do, change nothing.")
 @click.option("--remediate", is_flag=True,
               help="Allow the scenario's remediation steps (off by default; destructive ones also need confirmation).")
+@click.option("--confirm", "confirm", multiple=True, metavar="TARGET",
+              help="Allow the destructive steps on TARGET (repeatable; needs --remediate): the queue, database, "
+                   "workload (namespace/name on Kubernetes) or namespace a refused step names in its message.")
+@click.option("--yes", "confirm_all", is_flag=True,
+              help="Confirm every target the scenario's plan names (needs --remediate; try -C first).")
 @click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE",
               help="Variables for the scenario (repeatable), e.g. -e kafka_lag_threshold=5000.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema opsbook.report/v1) on stdout.")
@@ -77,7 +82,7 @@ def resolve_inventory(value: str | None) -> Path:
               help="Seconds the whole run may take.")
 @click.option("-v", "--verbose", count=True, help="More detail (-vv and up: Ansible's own verbosity).")
 @click.pass_obj
-def run(app, scenario, inventories, limit, check, remediate, extra_vars, as_json, report_file,
+def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars, as_json, report_file,
         artifacts_dir, timeout, verbose):
     """Run SCENARIO (see `opsbook list`) against an inventory and print its findings.
 
@@ -90,6 +95,12 @@ def run(app, scenario, inventories, limit, check, remediate, extra_vars, as_json
       opsbook run health-check                          # the local lab
       opsbook run health-check -i inventories/techbra --json > report.json
       opsbook run postgres-connection-pool -i prod/ -C --remediate   # what would be terminated
+      opsbook run queue-backlog --remediate -e queue_backlog_purge_queue=sync_queue --confirm sync_queue
+
+    \b
+    Destructive steps (stop, scale to zero, purge, terminate, replace) run only for the targets
+    confirmed with --confirm TARGET or --yes; otherwise they are refused with a warning naming
+    the exact --confirm value. With -C the report lists what each confirmation would allow.
     """
     from opsbook.catalog import load_catalog
     from opsbook.report import render
@@ -105,6 +116,8 @@ def run(app, scenario, inventories, limit, check, remediate, extra_vars, as_json
         app.abort(f"scenario {scenario!r} is planned but not implemented yet", EXIT_USAGE)
     if remediate and entry.read_only:
         app.abort(f"scenario {scenario!r} is read-only; --remediate does not apply", EXIT_USAGE)
+    if (confirm or confirm_all) and not remediate:
+        app.abort("--confirm and --yes confirm remediation steps: add --remediate", EXIT_USAGE)
     variables = parse_extra_vars(extra_vars)
     paths = [resolve_inventory(i) for i in inventories] or [resolve_inventory(None)]
 
@@ -117,6 +130,8 @@ def run(app, scenario, inventories, limit, check, remediate, extra_vars, as_json
         variables,
         check=check,
         remediate=remediate,
+        confirm=confirm,
+        confirm_all=confirm_all,
         limit=limit,
         verbosity=max(0, app.verbosity - 1),
         timeout=timeout,
