@@ -178,26 +178,50 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
         assert "draining at" in trends[-1]["message"] and trends[-1]["status"] == "ok"
 
 
-def test_queue_backlog_purge_needs_the_queue_named(lab, redis_client, redis_prefix):
+def test_queue_backlog_purge_needs_the_queue_confirmed(lab, redis_client, redis_prefix):
     queue, dead = redis_prefix + "sync_queue", redis_prefix + "dead"
     redis_client.lpush(queue, *[f"sync-{i}" for i in range(50)])
     redis_client.lpush(dead, "failed-1")
-    base = dict(queue_backlog_samples=1, queue_backlog_purge_queue=queue, queue_backlog_dead_letter_queue=dead)
+    base = dict(queue_backlog_samples=1, queue_backlog_recheck_samples=1, queue_backlog_purge_queue=queue,
+                queue_backlog_dead_letter_queue=dead)
 
-    refused = run_cli("run", "queue-backlog", "--json", "--remediate", "-e",
-                      queue_vars([queue], queue_backlog_purge_confirm="yes", **base))
-    report = report_of(refused)
-    assert refused.returncode == 4 and report["run"]["failed"] is True
-    assert (f"queue_backlog_purge_confirm must be the exact queue name '{queue}' to purge it (got 'yes'); "
-            "nothing was changed") in report["failures"][0]["message"]
-    assert redis_client.llen(queue) == 50 and redis_client.llen(dead) == 1  # no data lost, nothing requeued
+    def purge_findings(report):
+        return [(f["status"], f["state"], f["target"], f["message"]) for f in checks(report).get("queue_purge", [])]
 
-    done = run_cli("run", "queue-backlog", "--json", "--remediate", "-e",
-                   queue_vars([queue], queue_backlog_purge_confirm=queue, **base))
+    # without a confirmation (or with one naming something else) the purge is refused, naming the exact option
+    for extra in ([], ["--confirm", "yes"]):
+        refused = run_cli("run", "queue-backlog", "--json", "--remediate", *extra, "-e", queue_vars([queue], **base))
+        report = report_of(refused)
+        assert report["run"]["failed"] is False, report["failures"]
+        assert refused.returncode == 1 and report["status"] == "warning"
+        assert purge_findings(report) == [("warning", "not_confirmed", queue, f"not confirmed, not run: purge queue {queue}; "
+                                           f"pass --confirm {queue} to allow it (or --yes for every target)")]
+        assert [a for a in report["actions"] if a["action"] == "purge"] == []
+        assert redis_client.llen(queue) >= 50  # no data lost (the dead letter was requeued)
+
+    # check mode lists what the confirmation would allow, with and without it
+    plan = report_of(run_cli("run", "queue-backlog", "--json", "-C", "--remediate", "-e", queue_vars([queue], **base)))
+    assert purge_findings(plan) == [("warning", "not_confirmed", queue,
+                                     f"check mode: pass --confirm {queue} to allow: purge queue {queue}")]
+    plan = report_of(run_cli("run", "queue-backlog", "--json", "-C", "--remediate", "--confirm", queue,
+                             "-e", queue_vars([queue], **base)))
+    assert purge_findings(plan) == [("ok", "confirmed", queue,
+                                     f"check mode: confirmed (--confirm {queue}): would purge queue {queue}")]
+    assert [(a["action"], a["dry_run"]) for a in plan["actions"] if a["action"] == "purge"] == [("purge", True)]
+    assert redis_client.llen(queue) >= 50
+
+    done = run_cli("run", "queue-backlog", "--json", "--remediate", "--confirm", queue, "-e", queue_vars([queue], **base))
     report = report_of(done)
     assert report["run"]["failed"] is False, report["failures"]
     purge = [a for a in report["actions"] if a["action"] == "purge"][0]
     assert purge["detail"] == f"deleted queue {queue}: 51 items in 1 keys"  # 50 + the requeued dead letter
+    assert purge_findings(report) == []
+    assert redis_client.exists(queue) == 0
+
+    redis_client.lpush(queue, *[f"sync-{i}" for i in range(5)])
+    report = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--yes", "-e",
+                               queue_vars([queue], **dict(base, queue_backlog_dead_letter_queue=""))))
+    assert [a["detail"] for a in report["actions"] if a["action"] == "purge"] == [f"deleted queue {queue}: 5 items in 1 keys"]
     assert redis_client.exists(queue) == 0
 
 
