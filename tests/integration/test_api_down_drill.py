@@ -136,13 +136,28 @@ def test_running_but_unhealthy_needs_confirm_to_stop_and_start(docker_lab, pg_pa
     try:
         poll(lambda: (proj.state("backend").get("Health") or {}).get("Status") == "unhealthy", timeout=60)
         vars_ = variables(proj, pg_params, api_down_timeout=5)
+        before = proj.state("backend")["StartedAt"]
         proc, report = run_scenario(tmp_path, "api-down", vars_, "--remediate")
         assert report["actions"] == [] and proj.state("backend")["Running"] is True
         verdict = findings_by(report, "api_down_remediation")["backend"]
         assert verdict["message"] == ("backend is unhealthy and was not remediated (stopping backend takes it out of "
-                                      "service: set -e api_down_confirm=backend to allow the stop and start)")
-        before = proj.state("backend")["StartedAt"]
-        proc, report = run_scenario(tmp_path, "api-down", dict(vars_, api_down_confirm="backend"), "--remediate")
+                                      "service: pass --confirm backend to allow the stop and start)")
+        refusal = findings_by(report, "api_down_confirmation")["backend"]
+        assert (refusal["status"], refusal["state"], refusal["value"], refusal["message"]) == (
+            "warning", "not_confirmed", None,
+            "not confirmed, not run: stop and start backend; pass --confirm backend to allow it (or --yes for every target)")
+        # check mode lists what the confirmation would allow, with and without it
+        proc, report = run_scenario(tmp_path, "api-down", vars_, "-C", "--remediate")
+        assert findings_by(report, "api_down_confirmation")["backend"]["message"] == (
+            "check mode: pass --confirm backend to allow: stop and start backend")
+        proc, report = run_scenario(tmp_path, "api-down", vars_, "-C", "--remediate", "--yes")
+        planned = findings_by(report, "api_down_confirmation")["backend"]
+        assert (planned["status"], planned["state"], planned["message"]) == (
+            "ok", "confirmed", "check mode: confirmed (--confirm backend): would stop and start backend")
+        assert [(a["action"], a["dry_run"]) for a in report["actions"]] == [("stop", True), ("start", True)]
+        assert proj.state("backend")["StartedAt"] == before  # nothing changed so far
+        proc, report = run_scenario(tmp_path, "api-down", vars_, "--remediate", "--confirm", "backend")
+        assert "api_down_confirmation" not in {f["check"] for f in report["findings"]}
         assert [(a["action"], a["target"]) for a in report["actions"]] == [("stop", f"{proj.name}/backend")]
         state = proj.state("backend")
         assert state["Running"] is True and state["StartedAt"] != before  # stopped, then started again
