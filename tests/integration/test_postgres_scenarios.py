@@ -26,7 +26,7 @@ def run_json(*args):
 
 def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
     admin = connect(sdb)
-    sleepers = [Background(sdb, "SELECT pg_sleep(30)", application_name="pgt-pool") for _ in range(2)]
+    sleepers = [Background(sdb, "SELECT pg_sleep(120)", application_name="pgt-pool") for _ in range(2)]
     pids = sorted(s.pid for s in sleepers)
     common = ["-e", "postgres_connection_pool_terminate_seconds=1",
               "-e", json.dumps({"postgres_connection_pool_databases": [sdb["database"]]})]
@@ -35,12 +35,27 @@ def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
                                                   "AND now() - query_start > interval '1 second'", (pids,))) == 2)
         _, listed = run_json("postgres-connection-pool", *common)
         assert listed["actions"] == []
-        _, dry = run_json("postgres-connection-pool", "--remediate", "--check", *common,
-                          "-e", "postgres_connection_pool_confirm_terminate=true")
+        db = sdb["database"]
+        allows = f"terminate the backends of database {db} running longer than 1 s"
+
+        def confirmations(report):
+            return [(f["status"], f["state"], f["target"], f["message"])
+                    for f in report["findings"] if f["check"] == "postgres_terminate_confirmation"]
+
+        _, refused = run_json("postgres-connection-pool", "--remediate", *common, "--confirm", "postgres")
+        assert refused["actions"] == []
+        assert confirmations(refused) == [("warning", "not_confirmed", db, f"not confirmed, not run: {allows}; "
+                                           f"pass --confirm {db} to allow it (or --yes for every target)")]
+        _, plan = run_json("postgres-connection-pool", "--remediate", "--check", *common)
+        assert plan["actions"] == []
+        assert confirmations(plan) == [("warning", "not_confirmed", db, f"check mode: pass --confirm {db} to allow: {allows}")]
+        dproc, dry = run_json("postgres-connection-pool", "--remediate", "--check", *common, "--yes")
+        assert dry["actions"], (dry["findings"], dry["failures"], dproc.stderr)
+        assert confirmations(dry) == [("ok", "confirmed", db, f"check mode: confirmed (--confirm {db}): would {allows}")]
         assert sorted(int(a["target"].rsplit(" ", 1)[1]) for a in dry["actions"]) == pids
         assert all(a["dry_run"] for a in dry["actions"])
-        _, done = run_json("postgres-connection-pool", "--remediate", *common,
-                           "-e", "postgres_connection_pool_confirm_terminate=true")
+        _, done = run_json("postgres-connection-pool", "--remediate", *common, "--confirm", db)
+        assert confirmations(done) == []
         assert sorted(int(a["target"].rsplit(" ", 1)[1]) for a in done["actions"] if a["changed"]) == pids
         assert wait_until(lambda: rows(admin, "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)) == [])
     finally:

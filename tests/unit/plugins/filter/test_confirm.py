@@ -77,3 +77,11 @@ def test_confirmation_findings_bad_input():
         F["confirmation_findings"]("db0", "c")
     with pytest.raises(AnsibleFilterError, match=r"expected \{target, allows\} items"):
         F["confirmation_findings"](["db0"], "c")
+
+
+def test_the_test_plugin_selects_the_confirmed_targets():
+    from ansible_collections.opsbook.runbooks.plugins.test.confirm import TestModule
+
+    test = TestModule().tests()["confirmed"]
+    assert [t for t in ["a", "b", "c"] if test(t, ["c", "a"], False)] == ["a", "c"]
+    assert [t for t in ["a", "b"] if test(t, [], True)] == ["a", "b"]
