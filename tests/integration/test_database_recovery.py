@@ -111,8 +111,12 @@ def _replicas(system):
 
 
 def _confirm(system):
-    return ["-e", f"database_recovery_confirm={system['db']}",
-            "-e", json.dumps({"database_recovery_confirm_workloads": list(WORKLOADS)})]
+    return ["--confirm", system["db"], *(arg for name in WORKLOADS for arg in ("--confirm", f"{system['ns']}/{name}"))]
+
+
+def _confirmations(report):
+    return {f["target"]: (f["status"], f["state"], f["message"])
+            for f in report["findings"] if f["check"] == "database_recovery_confirmation"}
 
 
 def _assert_absent(root: Path, secret: str):
@@ -130,13 +134,25 @@ def test_check_mode_and_no_confirmation_change_nothing(pg_params, system, tmp_pa
     actions = [a for a in report["actions"] if a["action"] == "scale"]
     assert sorted((a["target"], a["dry_run"]) for a in actions) == [
         (f"{system['ns']}/backend", True), (f"{system['ns']}/worker", True)]
+    db, ns = system["db"], system["ns"]
+    assert _confirmations(report) == {  # check mode lists what each confirmation allows
+        db: ("ok", "confirmed", f"check mode: confirmed (--confirm {db}): would replace database {db} with its newest "
+                                "verified backup"),
+        f"{ns}/backend": ("ok", "confirmed", f"check mode: confirmed (--confirm {ns}/backend): would scale {ns}/backend to zero"),
+        f"{ns}/worker": ("ok", "confirmed", f"check mode: confirmed (--confirm {ns}/worker): would scale {ns}/worker to zero"),
+    }
+    proc, report, _art = _run(system, tmp_path, "-C", "--remediate", "--confirm", db)
+    assert _confirmations(report)[f"{ns}/worker"] == (
+        "warning", "not_confirmed", f"check mode: pass --confirm {ns}/worker to allow: scale {ns}/worker to zero")
     assert _replicas(system) == {"backend": (2, 2), "worker": (1, 1)}
     assert _rows(pg_params, system["db"]) == damaged
-    # --remediate without the confirmations: refused before anything changes
-    proc, report, _art = _run(system, tmp_path, "--remediate", "-e", f"database_recovery_confirm={system['db']}")
-    assert proc.returncode == 4, report
-    assert [f["task"] for f in report["failures"]] == ["Check the confirmations"]
-    assert 'database_recovery_confirm_workloads must name ["backend", "worker"]' in report["failures"][0]["message"]
+    # --remediate without every confirmation: refused before anything changes, naming the missing ones
+    proc, report, _art = _run(system, tmp_path, "--remediate", "--confirm", db, "--confirm", f"{ns}/backend")
+    assert proc.returncode == 1 and report["failures"] == [], report
+    assert _confirmations(report) == {f"{ns}/worker": (
+        "warning", "not_confirmed", f"not confirmed, not run: scale {ns}/worker to zero; pass --confirm {ns}/worker to allow it "
+                                    "(or --yes for every target)")}
+    assert [a for a in report["actions"] if not a["dry_run"]] == []
     assert _replicas(system) == {"backend": (2, 2), "worker": (1, 1)}
     assert _rows(pg_params, system["db"]) == damaged
     assert not list(system["location"].glob("postgres-*_pre_recovery-*"))
@@ -177,7 +193,7 @@ def test_recovery_restores_the_backup_and_scales_the_apps_back(pg_params, system
 
 
 def test_a_failed_migration_still_scales_the_apps_back(pg_params, system, tmp_path):
-    proc, report, _art = _run(system, tmp_path, "--remediate", *_confirm(system),
+    proc, report, _art = _run(system, tmp_path, "--remediate", "--yes",
                               "-e", "database_recovery_migration_command=/bin/false")
     assert proc.returncode == 4, report
     assert [f["task"] for f in report["failures"]] == ["Run the migration command",
