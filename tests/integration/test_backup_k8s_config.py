@@ -303,6 +303,26 @@ def test_backup_and_restore_scenarios_round_trip(k8s_lab, source, namespaces, tm
     assert proc.returncode == 0, (proc.stderr, done["findings"])
     assert {f["check"]: f for f in done["findings"]}["k8s_config_restore_verified"]["status"] == "ok"
     assert _data(k8s_lab, scratch) == _data(k8s_lab, source)
+
+    # a ConfigMap drifted: replacing it needs --confirm <namespace> (refused, listed in check mode, then done)
+    name = next(n for kind, n in _data(k8s_lab, scratch) if kind == "ConfigMap")
+    _core(k8s_lab).patch_namespaced_config_map(name, scratch, {"data": {"drift": "yes"}}, _request_timeout=5)
+
+    def confirmation(report):
+        return [(f["status"], f["state"], f["target"], f["message"]) for f in report["findings"]
+                if f["check"] == "restore_confirmation"]
+
+    allows = f"replace the ConfigMaps/Secrets that differ in namespace {scratch}"
+    proc, refused = _scenario(tmp_path, "restore", restore_vars, "--remediate")
+    assert proc.returncode == 1 and refused["failures"] == [], (proc.stderr, refused["failures"])
+    assert confirmation(refused) == [("warning", "not_confirmed", scratch, f"not confirmed, not run: {allows}; "
+                                      f"pass --confirm {scratch} to allow it (or --yes for every target)")]
+    assert _data(k8s_lab, scratch) != _data(k8s_lab, source)
+    proc, plan = _scenario(tmp_path, "restore", restore_vars, "-C", "--remediate", "--confirm", scratch)
+    assert confirmation(plan) == [("ok", "confirmed", scratch, f"check mode: confirmed (--confirm {scratch}): would {allows}")]
+    proc, replaced = _scenario(tmp_path, "restore", restore_vars, "--remediate", "--confirm", scratch)
+    assert proc.returncode == 0 and confirmation(replaced) == [], (proc.stderr, replaced["findings"])
+    assert _data(k8s_lab, scratch) == _data(k8s_lab, source)
     _no_secret_anywhere(tmp_path)
 
 

@@ -153,4 +153,60 @@ def test_backup_then_restore_scenarios(pg_params, redis_params, sources, tmp_pat
     with _pg(pg_params, target).cursor() as cur:
         cur.execute("SELECT count(*) FROM t")
         assert cur.fetchone()[0] == 25
+        cur.execute("DELETE FROM t WHERE ctid IN (SELECT ctid FROM t LIMIT 5)")
+
+    # replacing it needs --confirm <database>: refused (verified, nothing changed), listed in check mode, then done
+    def confirmation(report):
+        return [(f["status"], f["state"], f["target"], f["message"]) for f in report["findings"]
+                if f["check"] == "restore_confirmation"]
+
+    def rows():
+        with _pg(pg_params, target).cursor() as cur:
+            cur.execute("SELECT count(*) FROM t")
+            return cur.fetchone()[0]
+
+    replace = [*args, "-e", "restore_pg_mode=replace", "--remediate"]
+    allows = f"replace database {target} with the newest verified backup"
+    proc, refused = _run("restore", *replace, tmp_path=tmp_path)
+    assert proc.returncode == 1 and refused["failures"] == [], proc.stderr
+    assert confirmation(refused) == [("warning", "not_confirmed", target, f"not confirmed, not run: {allows}; "
+                                      f"pass --confirm {target} to allow it (or --yes for every target)")]
+    assert {f["check"]: f for f in refused["findings"]}["postgres_restore"]["message"].startswith(
+        f"would replace database {target}")
+    assert rows() == 20
+    proc, plan = _run("restore", *replace, "-C", "--confirm", target, tmp_path=tmp_path)
+    assert confirmation(plan) == [("ok", "confirmed", target, f"check mode: confirmed (--confirm {target}): would {allows}")]
+    assert rows() == 20
+    proc, done = _run("restore", *replace, "--confirm", target, tmp_path=tmp_path)
+    assert proc.returncode == 0 and confirmation(done) == [], (proc.stderr, done["findings"])
+    assert rows() == 25
     _assert_no_secrets(tmp_path, pg_params["password"], redis_params["password"])
+
+
+def test_restore_overwriting_redis_keys_needs_the_db_confirmed(redis_params, sources, tmp_path):
+    from tests.helpers import run_module
+
+    location = tmp_path / "backups"
+    backup = run_module("redis_backup", dict(redis_params, db=SRC_DB, location=str(location)))
+    assert backup["published"], backup
+    target = _redis(redis_params, RESTORE_DB)
+    target.mset({"bkt:cli:0": "drifted", "bkt:cli:1": "drifted"})
+    replace = ["-e", f"restore_location={location}", "-e", f"restore_redis_db={RESTORE_DB}",
+               "-e", f"restore_redis_label=db{SRC_DB}", "-e", "restore_redis_replace=true", "--remediate"]
+    allows = f"overwrite the existing keys of Redis db {RESTORE_DB} with the backup"
+
+    def confirmation(report):
+        return [(f["status"], f["state"], f["target"], f["message"]) for f in report["findings"]
+                if f["check"] == "restore_confirmation"]
+
+    proc, refused = _run("restore", *replace, tmp_path=tmp_path)
+    assert proc.returncode == 1 and refused["failures"] == [], (proc.stderr, refused["failures"])
+    assert confirmation(refused) == [("warning", "not_confirmed", f"db{RESTORE_DB}", f"not confirmed, not run: {allows}; "
+                                      f"pass --confirm db{RESTORE_DB} to allow it (or --yes for every target)")]
+    assert target.get("bkt:cli:0") == b"drifted" and target.dbsize() == 2
+    proc, plan = _run("restore", *replace, "-C", "--yes", tmp_path=tmp_path)
+    assert confirmation(plan) == [("ok", "confirmed", f"db{RESTORE_DB}",
+                                   f"check mode: confirmed (--confirm db{RESTORE_DB}): would {allows}")]
+    proc, done = _run("restore", *replace, "--confirm", f"db{RESTORE_DB}", tmp_path=tmp_path)
+    assert proc.returncode == 0 and confirmation(done) == [], (proc.stderr, done["findings"])
+    assert target.get("bkt:cli:0") == b"valor 0" and target.dbsize() == 40
