@@ -135,8 +135,8 @@ def test_kafka_connectivity_broker_down_restarts_broker_then_consumers(tmp_path,
         done = report(run_cli("run", "kafka-connectivity", "-i", str(inventory), "--json", "--remediate"))
         assert done["run"]["failed"] is False, done["failures"]
         assert [(a["action"], a["target"], a["changed"]) for a in done["actions"]] == [
-            ("rollout_restart", f"{ns}/kafka", True),  # the broker first (Techbra §4 step 1), then the consumers
-            ("rollout_restart", f"{ns}/order-service", True), ("rollout_restart", f"{ns}/billing-service", True)]
+            ("restart", f"{ns}/kafka", True),  # the broker first (Techbra §4 step 1), then the consumers
+            ("restart", f"{ns}/order-service", True), ("restart", f"{ns}/billing-service", True)]
         current, update = statefulset_revision(k8s_lab, ns, "kafka")
         assert current == update != broker_before[0]  # a new controller revision, rolled out
         assert [replica_set_revisions(k8s_lab, ns, d) for d in ("order-service", "billing-service", "bff")] == [
