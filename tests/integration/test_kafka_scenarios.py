@@ -173,16 +173,16 @@ def test_payment_saga_scenario_finds_the_stuck_order(scratch):
 def test_retention_role_check_mode_then_remediate(lab, scratch, tmp_path):
     topic = scratch.topic(partitions=1, config={"retention.ms": "86400000"})
     playbook = tmp_path / "retention.yml"
-    playbook.write_text(
-        "- hosts: all\n  gather_facts: false\n  module_defaults:\n"
-        "    group/opsbook.runbooks.kafka: \"{{ opsbook_kafka }}\"\n"
-        "  roles:\n    - role: opsbook.runbooks.kafka_retention\n"
-    )
     import subprocess
     import sys
     from pathlib import Path
 
     from tests.helpers import REPO
+
+    playbook.write_text(  # the role alone (maintenance.yml runs it only for hosts with kafka_retention_topics)
+        f"- name: Kafka retention\n  ansible.builtin.import_playbook: {REPO / 'playbooks' / '_scenario.yml'}\n"
+        "  vars:\n    opsbook_scenario_role: kafka_retention\n"
+    )
 
     base = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(REPO / "inventories" / "lab"),
             str(playbook), "-e", json.dumps({"kafka_retention_topics": [topic]})]
