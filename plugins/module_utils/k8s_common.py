@@ -225,15 +225,19 @@ def _overrides(settings):
 
 
 def _apply(configuration, values):
-    for key, value in values.items():
-        setattr(configuration, key, value)
+    def set_all(config):
+        for key, value in values.items():
+            setattr(config, key, dict(value) if isinstance(value, dict) else value)  # a copy: loaders mutate api_key in place
+
+    set_all(configuration)
     hook = configuration.refresh_api_key_hook
     if hook is not None and values:
-        # The in-cluster loader (and exec plugins) refresh the token before requests: keep the options on top.
+        # The in-cluster loader (and exec plugins) refresh the token before requests, re-installing their own hook:
+        # keep the options, and this hook, on top.
         def refresh(config):
             hook(config)
-            for key, value in values.items():
-                setattr(config, key, value)
+            set_all(config)
+            config.refresh_api_key_hook = refresh
 
         configuration.refresh_api_key_hook = refresh
 

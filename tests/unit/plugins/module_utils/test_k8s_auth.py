@@ -177,6 +177,10 @@ def test_in_cluster_service_account(files):
     conf = config({"host": "https://127.0.0.1:6443"}, POD, sa=files["sa"])
     conf.refresh_api_key_hook(conf)
     assert (conf.host, conf.api_key["authorization"]) == ("https://127.0.0.1:6443", "bearer sa-token")
+    conf = config({"api_key": "opt-token"}, POD, sa=files["sa"])
+    for _ in range(3):  # the loader writes its token into api_key and re-installs its hook on every refresh
+        assert conf.get_api_key_with_prefix("authorization") == "Bearer opt-token"
+    assert conf.host == "https://10.0.0.1:443"
 
 
 def test_missing_ca_cert_names_the_option_and_its_source(files):
