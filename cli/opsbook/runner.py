@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -173,6 +175,30 @@ def allowed(name: str) -> bool:
     return name in ENV_ALLOW or name.startswith(ENV_ALLOW_PREFIXES)
 
 
+_SECRET_ENV = re.compile(r"KEY|TOKEN|PASS|SECRET|CREDENTIAL", re.I)
+
+
+def scrub_artifacts_env(artifacts: Path) -> None:
+    """ansible-runner records the run's environment in ``<artifacts>/<ident>/command``: mask secret ones.
+
+    (``K8S_AUTH_API_KEY`` is allowed through to Ansible, so it would otherwise be kept in clear.)
+    """
+    for command in artifacts.glob("*/command"):
+        try:
+            data = json.loads(command.read_text())
+        except (OSError, ValueError):
+            continue
+        env = data.get("env") if isinstance(data, dict) else None
+        if not isinstance(env, dict):
+            continue
+        data["env"] = {k: ("********" if _SECRET_ENV.search(k) and v else v) for k, v in env.items()}
+        tmp = command.with_name(".command.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, command)
+
+
 @contextlib.contextmanager
 def isolated_environment(env: dict):
     """``os.environ`` is exactly ``env`` inside (ansible-runner seeds the run with a copy of it)."""
@@ -284,6 +310,8 @@ def run_playbook(
             result.failures.append({"host": None, "task": None, "message": tail or f"ansible rc {runner.rc}"})
     finally:
         signal.signal(signal.SIGINT, previous)
+        if artifacts_dir:
+            scrub_artifacts_env(Path(artifacts_dir))
         result.finished = time.time()
         shutil.rmtree(private, ignore_errors=True)  # holds extravars and the vault password; artifacts kept only if asked
     return result

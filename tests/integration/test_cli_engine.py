@@ -117,3 +117,19 @@ def test_help_teaches_the_outcome_and_options():
     proc = subprocess.run([OPSBOOK, "run", "--help"], capture_output=True, text=True, timeout=30)
     for text in ("resolved", "not_checked", "--ask-vault-pass", "--vault-password-file", "--vault-id", "-vv"):
         assert text in proc.stdout, text
+
+
+def test_a_kubernetes_token_in_the_environment_stays_out_of_kept_artifacts(tmp_path, monkeypatch):
+    """K8S_AUTH_API_KEY reaches Ansible (kubernetes.core's way) but not the artifacts on disk."""
+    from opsbook.runner import run_playbook
+
+    token = "eyJhbGciOiJSUzI1NiJ9.opsbook-test-token"
+    monkeypatch.setenv("K8S_AUTH_API_KEY", token)
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    artifacts = tmp_path / "artifacts"
+    result = run_playbook("env", env_playbook(tmp_path), [inventory], {}, artifacts_dir=artifacts)
+    assert not result.failures, result.failures
+    commands = list(artifacts.glob("*/command"))
+    assert commands and json.loads(commands[0].read_text())["env"]["K8S_AUTH_API_KEY"] == "********"
+    assert all(token not in p.read_text(errors="replace") for p in artifacts.rglob("*") if p.is_file())
