@@ -7,7 +7,7 @@ A run's findings are tagged with a ``phase`` per host, in the order Ansible repo
 
 - ``diagnose``: every finding until something changed on that host;
 - ``remediate``: the findings of a task that recorded actions (a restart, a purge, a scale-out);
-- ``verify``: every finding after the first real (not dry-run) change on that host.
+- ``verify``: every finding after the first real change (changed, not a dry run) on that host.
 
 A finding that names its ``phase`` keeps it.  Per host, then for the run:
 
@@ -72,9 +72,14 @@ class PhaseTracker(object):
         acted = bool(actions)
         phase = REMEDIATE if acted else (VERIFY if host in self.changed_hosts else DIAGNOSE)
         tagged = [dict(f, phase=f.get("phase") or phase) for f in findings]
-        if any(not a.get("dry_run") for a in actions):
+        if any(changed(a) for a in actions):
             self.changed_hosts.add(host)
         return tagged
+
+
+def changed(action):
+    """A real change: recorded as changed and not a dry run (``already at 3 replicas`` is no change)."""
+    return bool(action.get("changed")) and not action.get("dry_run")
 
 
 def is_verdict(finding):
@@ -86,7 +91,7 @@ def host_outcome(findings, actions=()):
     """``{outcome, initial_status, status, remediated}`` of one host's tagged findings and actions."""
     verdicts = [f for f in findings if is_verdict(f)]
     by_phase = dict((p, [f["status"] for f in verdicts if f.get("phase", DIAGNOSE) == p]) for p in (DIAGNOSE, REMEDIATE, VERIFY))
-    ran = any(not a.get("dry_run") for a in actions)
+    ran = any(changed(a) for a in actions)
     failed_step = severity(worst(by_phase[REMEDIATE])) >= severity(CRITICAL)
     initial = worst(by_phase[DIAGNOSE]) if by_phase[DIAGNOSE] else UNKNOWN
     if not verdicts:

@@ -10,8 +10,8 @@ def f(status, phase="diagnose", host="h1", state=None):
     return dict(make_finding("c", status, "m", state=state), phase=phase, host=host)
 
 
-def act(dry_run=False, host="h1"):
-    return {"action": "restart", "target": "t", "changed": True, "dry_run": dry_run, "detail": None, "host": host}
+def act(dry_run=False, host="h1", changed=True):
+    return {"action": "restart", "target": "t", "changed": changed, "dry_run": dry_run, "detail": None, "host": host}
 
 
 NC = dict(not_configured_finding("redis_reachable", "redis", "opsbook_redis", "h1"), phase="diagnose", host="h1")
@@ -24,6 +24,8 @@ NC = dict(not_configured_finding("redis_reachable", "redis", "opsbook_redis", "h
     ([f("ok"), f("warning")], [], ("action_needed", "warning", "warning", 1)),
     ([f("unknown"), f("ok")], [], ("action_needed", "unknown", "unknown", 1)),
     ([f("critical"), f("warning")], [], ("action_needed", "critical", "critical", 2)),
+    # an action that changed nothing ("already at 3 replicas: not scaled down") is no remediation
+    ([f("warning"), f("ok")], [act(changed=False)], ("action_needed", "warning", "warning", 1)),
     # check mode: only dry-run actions, so nothing ran
     ([f("critical"), f("warning", "remediate")], [act(dry_run=True)], ("action_needed", "critical", "critical", 2)),
     # fixed and verified: resolved, exit 0, the diagnosis kept as initial_status
