@@ -55,16 +55,39 @@ def run_module(name: str, args: dict, check_mode: bool = False, timeout: float =
     return result
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: str | None = None) -> subprocess.CompletedProcess:
-    """Run the installed `opsbook` command; return the completed process (text)."""
-    return subprocess.run(
+def run_cli(*args: str, env: dict | None = None, timeout: float = 600, cwd: str | None = None,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `opsbook` command; return the completed process (text).
+
+    The JSON report of every `opsbook run ... --json` is validated against the published
+    schema (opsbook.report/v2), and its exit code against the report's own ``exit_code``.
+    """
+    proc = subprocess.run(
         [OPSBOOK, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         env=dict(os.environ, **(env or {}), NO_COLOR="1"),
         cwd=cwd or tempfile.gettempdir(),
+        input=input,
     )
+    if args[:1] == ("run",) and "--json" in args and proc.returncode != 64:
+        assert_valid_report(proc)
+    return proc
+
+
+def assert_valid_report(proc: subprocess.CompletedProcess) -> dict:
+    """The report on ``proc``'s stdout, valid against the schema and agreeing with the exit code."""
+    from opsbook.schema import report_errors
+
+    try:
+        report = json.loads(proc.stdout)
+    except ValueError:
+        raise AssertionError(f"no JSON report (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    errors = report_errors(report)
+    assert not errors, "report departs from opsbook.report/v2:\n" + "\n".join(errors[:20])
+    assert report["exit_code"] == proc.returncode, (report["exit_code"], proc.returncode, report["outcome"])
+    return report
 
 
 def poll(predicate, timeout: float = 60, interval: float = 0.25):

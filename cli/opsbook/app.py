@@ -7,15 +7,16 @@ import sys
 
 import click
 
-# Exit codes: the Nagios convention SREs already alert on, plus two of ours.
-EXIT_OK = 0
-EXIT_WARNING = 1
-EXIT_CRITICAL = 2
-EXIT_UNKNOWN = 3
-EXIT_RUN_FAILED = 4
-EXIT_USAGE = 64
+# Exit codes follow a run's outcome (module_utils.outcome has the table).
+from ansible_collections.opsbook.runbooks.plugins.module_utils.outcome import (  # noqa: F401 - re-exported
+    EXIT_CRITICAL,
+    EXIT_NOT_CHECKED,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_USAGE,
+    EXIT_WARNING,
+)
 
-STATUS_EXIT = {"ok": EXIT_OK, "warning": EXIT_WARNING, "critical": EXIT_CRITICAL, "unknown": EXIT_UNKNOWN}
 STATUS_COLOUR = {"ok": "green", "warning": "yellow", "critical": "red", "unknown": "magenta"}
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import sys
@@ -15,17 +19,25 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import scr
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     CRITICAL,
     make_finding,
-    overall,
+)
+from ansible_collections.opsbook.runbooks.plugins.module_utils.outcome import (
+    EXIT_RUN_FAILED,
+    PhaseTracker,
+    run_outcome,
 )
 
-REPORT_SCHEMA = "opsbook.report/v1"
-# Environment passed through to Ansible; everything else is dropped.
+REPORT_SCHEMA = "opsbook.report/v2"
+# Environment passed through to Ansible; everything else is dropped (really: ansible-runner
+# copies os.environ, so the run happens inside `isolated_environment`).
 ENV_ALLOW = (
     "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSH_AUTH_SOCK",
     "OPSBOOK_LAB_DIR", "OPSBOOK_CACHE_DIR", "KUBECONFIG", "DOCKER_HOST",
-    "ANSIBLE_CONFIG", "ANSIBLE_VAULT_PASSWORD_FILE", "ANSIBLE_COLLECTIONS_PATH",
-    "http_proxy", "https_proxy", "no_proxy",
+    "ANSIBLE_CONFIG", "ANSIBLE_VAULT_PASSWORD_FILE", "ANSIBLE_VAULT_IDENTITY_LIST", "ANSIBLE_COLLECTIONS_PATH",
+    "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT",
+    "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
 )
+# ...and every variable with one of these prefixes (kubernetes.core's connection variables).
+ENV_ALLOW_PREFIXES = ("K8S_AUTH_",)
 
 
 @dataclass
@@ -45,8 +57,17 @@ class RunResult:
     unreachable: set = field(default_factory=set)
 
     @property
+    def verdict(self) -> dict:
+        """``{outcome, initial_status, status, exit_code, hosts}`` (module_utils.outcome)."""
+        return run_outcome(self.findings, self.actions, self.hosts)
+
+    @property
     def status(self) -> str:
-        return overall(self.findings)
+        return self.verdict["status"]
+
+    @property
+    def outcome(self) -> str:
+        return self.verdict["outcome"]
 
     @property
     def failed(self) -> bool:
@@ -58,7 +79,12 @@ class RunResult:
             return True
         return self.runner_status != "successful" and not (self.runner_status == "failed" and self.unreachable)
 
+    @property
+    def exit_code(self) -> int:
+        return EXIT_RUN_FAILED if self.failed else self.verdict["exit_code"]
+
     def as_dict(self) -> dict:
+        verdict = self.verdict
         return {
             "schema": REPORT_SCHEMA,
             "scenario": self.scenario,
@@ -67,9 +93,13 @@ class RunResult:
             "remediate": self.remediate,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started)),
             "duration": round(self.finished - self.started, 2),
-            "status": self.status,
+            "outcome": verdict["outcome"],
+            "initial_status": verdict["initial_status"],
+            "status": verdict["status"],
+            "exit_code": self.exit_code,
             "run": {"status": self.runner_status, "rc": self.rc, "failed": self.failed},
-            "hosts": sorted(self.hosts),
+            "hosts": sorted(h for h in self.hosts if h),
+            "host_outcomes": {h: v for h, v in verdict["hosts"].items() if h},
             "findings": self.findings,
             "actions": self.actions,
             "failures": self.failures,
@@ -77,20 +107,31 @@ class RunResult:
 
 
 class EventCollector:
-    """ansible-runner event handler: progress lines and findings/actions from task results."""
+    """ansible-runner event handler: progress lines and findings/actions from task results.
 
-    def __init__(self, result: RunResult, progress=None):
+    ``verbosity`` 1 adds a line per task result (status and findings per host); 2 and up
+    also stream Ansible's own output (``ansible_output``, default stderr).
+    """
+
+    def __init__(self, result: RunResult, progress=None, verbosity: int = 0, ansible_output=None):
         self.result = result
         self.progress = progress or (lambda text: None)
+        self.verbosity = verbosity
+        self.ansible_output = ansible_output or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.phases = PhaseTracker()
 
     def __call__(self, event: dict) -> bool:
         kind = event.get("event")
         data = event.get("event_data") or {}
         host = data.get("host")
+        if self.verbosity >= 2 and event.get("stdout"):
+            self.ansible_output(scrub(event["stdout"]))
         if kind == "playbook_on_task_start":
             self.progress(f"  - {data.get('task')}")
         elif kind == "runner_on_ok":
             self._collect(host, data)
+        elif kind == "runner_on_skipped" and self.verbosity == 1:
+            self.progress(f"    skipped on {host}")
         elif kind == "runner_on_failed" and not data.get("ignore_errors"):
             res = data.get("res") or {}
             self.result.hosts.add(host)
@@ -102,10 +143,9 @@ class EventCollector:
             res = data.get("res") or {}
             self.result.hosts.add(host)
             self.result.unreachable.add(host)
-            self.result.findings.append(
-                make_finding("ansible_host_reachable", CRITICAL,
-                             f"host unreachable: {scrub(res.get('msg') or '')}".strip(), target=host)
-            )
+            finding = make_finding("ansible_host_reachable", CRITICAL,
+                                   f"host unreachable: {scrub(res.get('msg') or '')}".strip(), target=host)
+            self.result.findings.extend(self.phases.tag(host, [dict(finding, host=host)], []))
             self.progress(f"    UNREACHABLE {host}")
         return True  # keep every event in the artifacts
 
@@ -113,19 +153,67 @@ class EventCollector:
         res = data.get("res") or {}
         self.result.hosts.add(host)
         items = [res] + list(res.get("results") or [])  # loops report per item
+        found: list[dict] = []
         for item in items:
             if not isinstance(item, dict):
                 continue
-            for finding in item.get("findings") or []:
-                if isinstance(finding, dict) and "status" in finding:
-                    self.result.findings.append(dict(finding, host=host))
-            for action in item.get("actions") or []:
-                if isinstance(action, dict):
-                    self.result.actions.append(dict(action, host=host))
+            findings = [dict(f, host=host) for f in item.get("findings") or [] if isinstance(f, dict) and "status" in f]
+            actions = [dict(a, host=host) for a in item.get("actions") or [] if isinstance(a, dict)]
+            found.extend(self.phases.tag(host, findings, actions))
+            self.result.actions.extend(actions)
+        self.result.findings.extend(found)
+        if self.verbosity == 1:
+            counts: dict = {}
+            for finding in found:
+                counts[finding["status"]] = counts.get(finding["status"], 0) + 1
+            summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            state = "changed" if res.get("changed") else "ok"
+            self.progress(f"    {state} on {host}" + (f": {summary}" if summary else ""))
+
+
+def allowed(name: str) -> bool:
+    return name in ENV_ALLOW or name.startswith(ENV_ALLOW_PREFIXES)
+
+
+_SECRET_ENV = re.compile(r"KEY|TOKEN|PASS|SECRET|CREDENTIAL", re.I)
+
+
+def scrub_artifacts_env(artifacts: Path) -> None:
+    """ansible-runner records the run's environment in ``<artifacts>/<ident>/command``: mask secret ones.
+
+    (``K8S_AUTH_API_KEY`` is allowed through to Ansible, so it would otherwise be kept in clear.)
+    """
+    for command in artifacts.glob("*/command"):
+        try:
+            data = json.loads(command.read_text())
+        except (OSError, ValueError):
+            continue
+        env = data.get("env") if isinstance(data, dict) else None
+        if not isinstance(env, dict):
+            continue
+        data["env"] = {k: ("********" if _SECRET_ENV.search(k) and v else v) for k, v in env.items()}
+        tmp = command.with_name(".command.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, command)
+
+
+@contextlib.contextmanager
+def isolated_environment(env: dict):
+    """``os.environ`` is exactly ``env`` inside (ansible-runner seeds the run with a copy of it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def runner_env() -> dict:
-    env = {k: v for k, v in os.environ.items() if k in ENV_ALLOW}
+    env = {k: v for k, v in os.environ.items() if allowed(k)}
     # the venv's bin first, or ansible-runner cannot find ansible-playbook
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bindir, os.environ.get("PATH", "/usr/bin:/bin")])
@@ -136,6 +224,29 @@ def runner_env() -> dict:
         ANSIBLE_PYTHON_INTERPRETER=os.environ.get("ANSIBLE_PYTHON_INTERPRETER", "auto_silent"),
     )
     return env
+
+
+@dataclass
+class Vault:
+    """How the run gets its vault secrets: a prompt's answer, a password file, vault ids."""
+
+    password: str | None = None  # from --ask-vault-pass; written to a 0600 file in the private dir
+    password_file: Path | None = None
+    ids: tuple[str, ...] = ()
+
+    def cmdline(self, private: Path) -> list[str]:
+        args: list[str] = []
+        if self.password is not None:
+            secret = private / "vault-pass"
+            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.password + "\n")
+            args += ["--vault-password-file", str(secret)]
+        if self.password_file is not None:
+            args += ["--vault-password-file", str(self.password_file)]
+        for vault_id in self.ids:
+            args += ["--vault-id", vault_id]
+        return args
 
 
 def run_playbook(
@@ -152,15 +263,16 @@ def run_playbook(
     timeout: int | None = None,
     artifacts_dir: Path | None = None,
     progress=None,
+    vault: Vault | None = None,
+    ansible_output=None,
 ) -> RunResult:
+    """Run ``playbook``; ``verbosity`` is opsbook's (-v task results, -vv Ansible's output, -vvv+ Ansible's -v...)."""
     import ansible_runner
 
     result = RunResult(scenario, [str(i) for i in inventories], check, remediate, started=time.time())
     private = Path(tempfile.mkdtemp(prefix="opsbook-run-"))
     artifacts = Path(artifacts_dir) if artifacts_dir else private / "artifacts"
-    cmdline = ["--check"] if check else []
-    if check:
-        cmdline.append("--diff")
+    cmdline = ["--check", "--diff"] if check else []
     interrupted = []
 
     def on_sigint(signum, frame):  # first Ctrl-C cancels Ansible cleanly; the run reports it
@@ -171,24 +283,25 @@ def run_playbook(
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         os.chmod(private, 0o700)
-        runner = ansible_runner.run(
-            private_data_dir=str(private),
-            artifact_dir=str(artifacts),
-            rotate_artifacts=10,
-            playbook=str(playbook),
-            inventory=[str(i) for i in inventories],
-            extravars=dict(extravars, opsbook_remediate=remediate, opsbook_scenario=scenario,
-                           opsbook_confirm=list(confirm), opsbook_confirm_all=bool(confirm_all)),
-            cmdline=" ".join(cmdline) or None,
-            limit=limit,
-            verbosity=verbosity or None,
-            envvars=runner_env(),
-            event_handler=EventCollector(result, progress),
-            quiet=True,
-            timeout=timeout,
-            settings={"suppress_ansible_output": True},
-            cancel_callback=lambda: bool(interrupted),
-        )
+        cmdline += (vault or Vault()).cmdline(private)
+        with isolated_environment(runner_env()):
+            runner = ansible_runner.run(
+                private_data_dir=str(private),
+                artifact_dir=str(artifacts),
+                rotate_artifacts=10,
+                playbook=str(playbook),
+                inventory=[str(i) for i in inventories],
+                extravars=dict(extravars, opsbook_remediate=remediate, opsbook_scenario=scenario,
+                               opsbook_confirm=list(confirm), opsbook_confirm_all=bool(confirm_all)),
+                cmdline=" ".join(shlex.quote(a) for a in cmdline) or None,
+                limit=limit,
+                verbosity=max(0, verbosity - 2) or None,
+                event_handler=EventCollector(result, progress, verbosity, ansible_output),
+                quiet=True,
+                timeout=timeout,
+                settings={"suppress_ansible_output": True},
+                cancel_callback=lambda: bool(interrupted),
+            )
         result.runner_status = runner.status
         result.rc = runner.rc
         if runner.status == "canceled":
@@ -200,6 +313,8 @@ def run_playbook(
             result.failures.append({"host": None, "task": None, "message": tail or f"ansible rc {runner.rc}"})
     finally:
         signal.signal(signal.SIGINT, previous)
+        if artifacts_dir:
+            scrub_artifacts_env(Path(artifacts_dir))
         result.finished = time.time()
-        shutil.rmtree(private, ignore_errors=True)  # holds extravars; artifacts kept only if asked
+        shutil.rmtree(private, ignore_errors=True)  # holds extravars and the vault password; artifacts kept only if asked
     return result

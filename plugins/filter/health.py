@@ -36,6 +36,19 @@ def worst_status(statuses):
         raise AnsibleFilterError("worst_status: %s" % exc)
 
 
+def not_configured(target, service, variable=None, check=None, scope=None):
+    """The finding of a check that did not run because the host names no ``service`` connection.
+
+    ``{{ inventory_hostname | opsbook.runbooks.not_configured('redis') }}`` -> check C(redis_reachable),
+    ``unknown``, state C(not_configured), a message naming C(opsbook_redis) (or ``variable``).
+    Reported, but no verdict: a run where every check is like this is C(not_checked).
+    """
+    if not service or not isinstance(service, str):
+        raise AnsibleFilterError("not_configured: service must be a name such as 'redis', got %r" % (service,))
+    return fv.not_configured_finding(check or "%s_reachable" % service, service, variable or "opsbook_%s" % service,
+                                     target, scope=scope)
+
+
 def findings_summary(findings):
     """``{status, counts, total}`` of a list of findings."""
     try:
@@ -51,4 +64,5 @@ class FilterModule(object):
             "health_finding": health_finding,
             "worst_status": worst_status,
             "findings_summary": findings_summary,
+            "not_configured": not_configured,
         }

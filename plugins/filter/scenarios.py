@@ -53,12 +53,12 @@ def _finding(row, check):
         if row.get("revision") is not None and row.get("previous_revision") is not None:
             detail = ", revision %s -> %s" % (row["previous_revision"], row["revision"])
         return fv.make_finding(check, fv.OK, "%s: %s done and ready%s" % (target, step, detail),
-                               value=row["outcome"], target=target)
+                               state=row["outcome"], target=target)
     if row["outcome"] == DRY_RUN:
-        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), value=row["outcome"], target=target)
+        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), state=row["outcome"], target=target)
     if row["outcome"] == SKIPPED:
-        return fv.make_finding(check, fv.WARNING, "%s: %s %s" % (target, step, row["message"]), value=row["outcome"], target=target)
-    return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, step, row["message"]), value=row["outcome"], target=target)
+        return fv.make_finding(check, fv.WARNING, "%s: %s %s" % (target, step, row["message"]), state=row["outcome"], target=target)
+    return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, step, row["message"]), state=row["outcome"], target=target)
 
 
 def workload_step_findings(rows, check="workload_restart"):
@@ -88,23 +88,25 @@ def remediation_verdict(healthy_before, target, action_result=None, status_after
                              "previous_revision": ran[0].get("previous_revision"), "revision": ran[-1].get("revision")}
     result = action_result if isinstance(action_result, dict) else {}
     if healthy_before:
-        return fv.make_finding(check, fv.OK, "%s is healthy: nothing to do" % target, value="healthy", target=target)
+        return fv.make_finding(check, fv.OK, "%s is healthy: nothing to do" % target, state="healthy", target=target,
+                               phase="diagnose")
     if not result or result.get("skipped"):
         reason = not_run_reason or "remediation is off; --remediate would %s it" % action
         return fv.make_finding(check, fv.WARNING, "%s is unhealthy and was not remediated (%s)" % (target, reason),
-                               value="not_remediated", target=target)
+                               state="not_remediated", target=target, phase="diagnose")
     row = workload_step_row(result, target, action)
     if row["outcome"] == FAILED:
         return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, action, row["message"]),
-                               value="failed", target=target)
+                               state="failed", target=target, phase="remediate")
     if row["outcome"] == DRY_RUN:
         return fv.make_finding(check, fv.WARNING, "%s is unhealthy; check mode, %s" % (target, row["message"]),
-                               value="dry_run", target=target)
+                               state="dry_run", target=target, phase="remediate")
     if status_after is None or status_after == fv.OK:
         verified = "healthy again" if status_after == fv.OK else "ready again (no health endpoint to verify)"
-        return fv.make_finding(check, fv.OK, "%s: %s done, %s" % (target, action, verified), value="recovered", target=target)
+        return fv.make_finding(check, fv.OK, "%s: %s done, %s" % (target, action, verified), state="recovered", target=target,
+                               phase="verify")
     return fv.make_finding(check, fv.CRITICAL, "%s: %s done, but the health check is still %s" % (target, action, status_after),
-                           value="still_unhealthy", target=target)
+                           state="still_unhealthy", target=target, phase="verify")
 
 
 def _ready(result):
@@ -152,7 +154,7 @@ def api_down_branch(app_status, db_status=None, db_port=None, health=None):
 def log_collection_finding(log_result, target, check="api_down_logs", max_lines=10):
     """A finding that carries the collected log evidence into the report: counts and the last matching lines."""
     if not isinstance(log_result, dict) or log_result.get("skipped"):
-        return fv.make_finding(check, fv.UNKNOWN, "%s: no logs collected" % target, target=target)
+        return fv.make_finding(check, fv.UNKNOWN, "%s: no logs collected" % target, target=target, phase="diagnose")
     scanned = sum(row.get("lines_scanned") or 0 for row in log_result.get("sources") or [])
     counts = dict((k, v) for k, v in sorted((log_result.get("counts") or {}).items()) if v)
     last = []
@@ -164,7 +166,7 @@ def log_collection_finding(log_result, target, check="api_down_logs", max_lines=
         ", ".join("%s=%d" % item for item in counts.items()) or "none")
     if last:
         message += "; last: " + " | ".join(line[:300] for line in last)
-    return fv.make_finding(check, fv.OK, message, value=scanned, unit="lines", target=target)
+    return fv.make_finding(check, fv.OK, message, value=scanned, unit="lines", target=target, phase="diagnose")
 
 
 def _epoch(value):
@@ -187,13 +189,16 @@ def _epoch(value):
 def mttr_finding(run_started, incident_started, target_minutes, target, check="mttr", recovered=None):
     """Minutes from the incident start (else the run start) to ``recovered`` (default now) against the target.
 
-    Critical at or above the target, as the seed's target is "< N minutes".
+    Critical at or above the target, as the seed's target is "< N minutes"; C(state: measured), so the
+    run's outcome (resolved or not) does not depend on it.
     """
     start = _epoch(incident_started) if incident_started not in (None, "") else _epoch(run_started)
     end = _epoch(recovered) if recovered not in (None, "") else datetime.datetime.now(datetime.timezone.utc).timestamp()
     minutes = round(max(0.0, end - start) / 60.0, 2)
-    return fv.threshold_finding(check, minutes, None, float(target_minutes), unit="minutes", target=target,
-                                label="time to recovery (MTTR) of %s" % target)
+    finding = fv.threshold_finding(check, minutes, None, float(target_minutes), unit="minutes", target=target,
+                                   label="time to recovery (MTTR) of %s" % target)
+    # a measure of the response for the report and the post-mortem: a late fix is still a fix
+    return dict(finding, state=fv.MEASURED, phase="verify")
 
 
 def deploy_verdict(update_result, target, image, smoke_result=None, rollback_result=None, smoke_attempts=None,
@@ -209,11 +214,11 @@ def deploy_verdict(update_result, target, image, smoke_result=None, rollback_res
     if isinstance(rollback_result, dict) and rollback_result and not rollback_result.get("skipped"):
         rolled = workload_step_row(rollback_result, target, "rollback")
     if row["outcome"] == DRY_RUN:
-        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), value="dry_run", target=target)
+        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), state="dry_run", target=target)
     if row["outcome"] == DONE and (smoke is None or smoke.get("status") == fv.OK):
         smoked = "smoke checks passed" if smoke is not None else "no smoke checks configured"
         return fv.make_finding(check, fv.OK, "%s: deployed %s (revision %s -> %s), %s" % (
-            target, image, row["previous_revision"], row["revision"], smoked), value="deployed", target=target)
+            target, image, row["previous_revision"], row["revision"], smoked), state="deployed", target=target)
     if row["outcome"] == DONE:
         why = "smoke checks %s after %s attempt(s)" % (smoke.get("status"), smoke_attempts or smoke.get("attempts") or 1)
     else:
@@ -224,9 +229,9 @@ def deploy_verdict(update_result, target, image, smoke_result=None, rollback_res
         after = "rolled back (revision %s)" % rolled["revision"] if rolled.get("revision") is not None else "rolled back"
     else:
         after = "rollback FAILED: %s" % rolled["message"]
-    value = "rolled_back" if rolled is not None and rolled["outcome"] == DONE else "failed"
+    state = "rolled_back" if rolled is not None and rolled["outcome"] == DONE else "failed"
     return fv.make_finding(check, fv.CRITICAL, "%s: deploy of %s failed, %s; %s" % (target, image, why, after),
-                           value=value, target=target)
+                           state=state, target=target)
 
 
 class FilterModule(object):

@@ -385,7 +385,7 @@ def restore(params, check_mode=False):
                                    _describe(change) or change["operation"]))
     if check_mode:
         for name in restarts if pending else []:
-            actions.append(make_action("rollout_restart", "%s/%s" % (namespace, name), True, True,
+            actions.append(make_action("restart", "%s/%s" % (namespace, name), True, True,
                                        "would restart after the configuration change"))
         result.update(changed=bool(pending) or not exists, actions=actions)
         findings.append(make_finding("k8s_config_restore", OK, "would restore %d objects of %s into namespace %s: %s" % (

@@ -5,11 +5,19 @@
 
 A finding is a plain dict::
 
-    {check, status, value, threshold, unit, message, target}
+    {check, status, value, state, threshold, unit, message, target}
 
 ``status`` is one of ``ok``, ``warning``, ``critical``, ``unknown``.  Severity
 orders them ``ok < unknown < warning < critical``: an unknown result is worse
 than a healthy one (we could not tell) but better than a confirmed problem.
+
+``value`` is a number or null; a word (``recovered``, ``stall``, ``running``) goes to
+``state`` in lower case.  ``threshold`` is null, ``{warn, crit, direction}`` or
+``{expected}``.  A scenario run adds ``phase`` (``diagnose``, ``remediate``, ``verify``)
+and ``host``; a finding may set ``phase`` itself.  ``state: not_configured`` marks a
+check that did not run because the inventory names no such service, ``state: measured`` a
+measure of the response (the time to recovery): both are reported, neither is a verdict on
+the system (see ``outcome``).
 
 A remediation action is recorded as ``{action, target, changed, dry_run, detail}``.
 """
@@ -30,7 +38,11 @@ ABOVE = "above"
 BELOW = "below"
 DIRECTIONS = (ABOVE, BELOW)
 
-FINDING_KEYS = ("check", "status", "value", "threshold", "unit", "message", "target")
+FINDING_KEYS = ("check", "status", "value", "state", "threshold", "unit", "message", "target")
+PHASES = ("diagnose", "remediate", "verify")
+NOT_CONFIGURED = "not_configured"
+MEASURED = "measured"  # a measure for the report (an MTTR), not a verdict on the system
+NO_VERDICT_STATES = (NOT_CONFIGURED, MEASURED)
 ACTION_KEYS = ("action", "target", "changed", "dry_run", "detail")
 
 
@@ -60,18 +72,58 @@ def overall(findings, default=OK):
     return worst((f["status"] for f in findings), default=default)
 
 
-def make_finding(check, status, message, value=None, threshold=None, unit=None, target=None):
-    """Build a finding dict with every key present."""
+def _threshold(threshold):
+    """The one threshold shape: null, ``{warn, crit, direction}`` or ``{expected}``."""
+    if threshold is None:
+        return None
+    if not isinstance(threshold, dict):
+        raise FindingError("threshold must be a dict or null, got %r" % (threshold,))
+    if set(threshold) <= {"warn", "crit", "direction", "strict"}:  # strict: > / < instead of >= / <=
+        shaped = {"warn": threshold.get("warn"), "crit": threshold.get("crit"), "direction": threshold.get("direction") or ABOVE}
+        if threshold.get("strict"):
+            shaped["strict"] = True
+        return shaped
+    if set(threshold) == {"expected"}:
+        return threshold
+    raise FindingError("threshold must be {warn, crit, direction[, strict]} or {expected}, got keys %s" % ", ".join(sorted(threshold)))
+
+
+def make_finding(check, status, message, value=None, threshold=None, unit=None, target=None, state=None, phase=None):
+    """Build a finding dict with every key present.
+
+    A word given as ``value`` becomes ``state`` (lower case) and ``value`` stays null;
+    ``phase`` is added only when given (the scenario run tags the others).
+    """
     severity(status)
-    return {
+    if isinstance(value, bool) or (value is not None and not isinstance(value, (int, float))):
+        if state is None:
+            state = str(value).lower()
+        value = None
+    if phase is not None and phase not in PHASES:
+        raise FindingError("phase must be one of %s, got %r" % (", ".join(PHASES), phase))
+    finding = {
         "check": check,
         "status": status,
         "value": value,
-        "threshold": threshold,
+        "state": None if state is None else str(state).lower(),
+        "threshold": _threshold(threshold),
         "unit": unit,
         "message": message,
         "target": target,
     }
+    if phase is not None:
+        finding["phase"] = phase
+    return finding
+
+
+def not_configured_finding(check, service, variable, target, scope=None):
+    """The finding of a check that did not run because the inventory names no ``service``.
+
+    ``unknown`` with ``state: not_configured``: reported, never counted as a verdict.
+    """
+    what = scope or service
+    return make_finding(check, UNKNOWN, "%s not checked: no %s is defined for %s (set %s in the inventory)" % (
+        what, variable, target, variable), target=target, state=NOT_CONFIGURED)
 
 
 def make_action(action, target, changed, dry_run, detail=None):

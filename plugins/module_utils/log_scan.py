@@ -193,6 +193,20 @@ def workload_sources(params):
     return sources
 
 
+def project_is_a_source(params, pods=None):
+    """Whether the compose ``project`` is read as a log source of its own.
+
+    It is when ``services`` names its containers, or when nothing else is given; next to other
+    sources (``workloads``, files, pods, the journal) it is the default project of compose
+    workloads, as when it arrives from the inventory's ``opsbook_docker`` through module_defaults.
+    """
+    if not params.get("project"):
+        return False
+    if params.get("services"):
+        return True
+    return not (params.get("paths") or params.get("journal") or pods or params.get("workloads"))
+
+
 def log_scan(params, now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc)
     if params["since_minutes"] <= 0:
@@ -216,7 +230,7 @@ def log_scan(params, now=None):
                                       params.get("journal_directory")))
     if pods:
         sources.extend(log_sources.pod_sources(params, params["since_minutes"], params["max_bytes"]))
-    if params.get("project"):
+    if project_is_a_source(params, pods):
         sources.extend(log_sources.container_sources(params, params["since_minutes"], params.get("max_lines") or 10000))
     sources.extend(workload_sources(params))
     counts = dict((p["name"], 0) for p in patterns)

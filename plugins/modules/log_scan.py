@@ -92,7 +92,11 @@ options:
     elements: dict
     default: []
   project:
-    description: Read the logs (stdout and stderr) of this docker compose project's containers.
+    description:
+      - Read the logs (stdout and stderr) of this docker compose project's containers, when O(services) names
+        some or no other log source is given.
+      - Next to other sources (O(workloads), O(paths), pods, the journal) it is only the default project of compose
+        workloads, as when it comes from the inventory's C(opsbook_docker) through the C(docker) action group.
     type: str
   services:
     description: Only the containers of these services of O(project); default is every service.

@@ -67,9 +67,18 @@ def run_scenario(tmp_path, scenario, variables, *flags, inventory=None):
         raise AssertionError(f"no JSON report (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
 
-def findings_by(report, check):
-    """{target: finding} of the findings named ``check``."""
-    return {f["target"]: f for f in report["findings"] if f["check"] == check}
+def findings_by(report, check, phase=None):
+    """{target: finding} of the findings named ``check`` (of ``phase`` when given).
+
+    Two findings of one check for the same target fail the test: a dict would keep only the last.
+    """
+    found = {}
+    for f in report["findings"]:
+        if f["check"] != check or (phase and f["phase"] != phase):
+            continue
+        assert f["target"] not in found, f"two {check} findings for {f['target']}: {found[f['target']]} and {f}"
+        found[f["target"]] = f
+    return found
 
 
 class HealthServer:

@@ -74,7 +74,7 @@ def test_unresponsive_app_is_restarted_and_verified(k8s_lab, scen_namespace, app
 
     proc, report = run_scenario(tmp_path, "app-unresponsive", variables, "--remediate")
     assert report["run"]["failed"] is False, report["failures"]
-    assert [(a["action"], a["target"], a["dry_run"]) for a in report["actions"]] == [("rollout_restart", target, False)]
+    assert [(a["action"], a["target"], a["dry_run"]) for a in report["actions"]] == [("restart", target, False)]
     assert revision(k8s_lab, scen_namespace, "backend") == 2
     verdict = findings_by(report, "app_unresponsive_remediation")[target]
     assert (verdict["status"], verdict["message"]) == ("ok", f"{target}: restart done, healthy again")

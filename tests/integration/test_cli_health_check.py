@@ -14,8 +14,9 @@ def test_health_check_all_ok(lab):
     proc = run_cli("run", "health-check", "--json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
-    assert report["schema"] == "opsbook.report/v1"
-    assert report["status"] == "ok"
+    assert report["schema"] == "opsbook.report/v2"
+    assert (report["outcome"], report["initial_status"], report["status"], report["exit_code"]) == ("healthy", "ok", "ok", 0)
+    assert {f["phase"] for f in report["findings"]} == {"diagnose"}  # read-only: nothing but diagnosis
     checks = {f["check"]: f["status"] for f in report["findings"]}
     for check in ("postgres_reachable", "redis_reachable", "kafka_reachable"):
         assert checks[check] == "ok"
@@ -27,7 +28,8 @@ def test_health_check_table_and_progress(lab):
     assert proc.returncode == 0, proc.stderr
     assert "Check PostgreSQL" in proc.stderr  # progress streamed to stderr
     assert proc.stdout.splitlines()[0] == "opsbook health-check"
-    assert "overall: OK" in proc.stdout
+    assert "DIAGNOSIS" in proc.stdout and "REMEDIATION" not in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "outcome: HEALTHY  (status OK)   exit 0"
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def test_health_check_redis_down_is_critical_without_traceback(redis_stopped):
     critical = [line for line in proc.stdout.splitlines() if line.startswith("CRITICAL")]
     assert len(critical) == 1 and "redis_reachable" in critical[0]
     assert "Connection refused" in proc.stdout
-    assert "overall: CRITICAL" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "outcome: ACTION NEEDED  (status CRITICAL)   exit 2"
 
 
 def test_secrets_never_reach_artifacts_or_report(lab, tmp_path):
@@ -92,5 +94,36 @@ def test_bad_role_variable_fails_the_run_naming_it(lab):
     proc = run_cli("run", "health-check", "-e", "health_check_redis_hit_rate_warn_pct=lots")
     assert proc.returncode == 4, proc.stdout + proc.stderr
     assert "health_check_redis_hit_rate_warn_pct" in proc.stdout
-    assert "overall: RUN FAILED" in proc.stdout
+    assert "outcome: RUN FAILED" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_a_host_that_names_no_service_is_not_checked_never_ok(tmp_path):
+    """Nothing checked is never OK: exit 3, outcome not_checked, and the report says what to set."""
+    import sys
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    bare:\n      ansible_connection: local\n"
+                         f"      ansible_python_interpreter: {sys.executable}\n")
+    proc = run_cli("run", "health-check", "-i", str(inventory), "--json")
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    report = json.loads(proc.stdout)
+    assert (report["outcome"], report["status"]) == ("not_checked", "unknown")
+    assert {(f["check"], f["state"]) for f in report["findings"]} == {
+        ("postgres_reachable", "not_configured"), ("redis_reachable", "not_configured"), ("kafka_reachable", "not_configured")}
+    table = run_cli("run", "health-check", "-i", str(inventory))
+    assert table.returncode == 3
+    assert "NOT CHECKED" in table.stdout and "set opsbook_redis in the inventory" in table.stdout
+    assert table.stdout.splitlines()[-1] == "outcome: NOT CHECKED  (status UNKNOWN)   exit 3"
+
+
+def test_verbosity_shows_task_results_then_ansible_output(lab):
+    quiet = run_cli("run", "health-check")
+    one = run_cli("run", "health-check", "-v")
+    two = run_cli("run", "health-check", "-vv")
+    assert (quiet.returncode, one.returncode, two.returncode) == (0, 0, 0)
+    assert "ok on lab-local:" not in quiet.stderr
+    assert "    ok on lab-local: " in one.stderr and "ok" in one.stderr  # each task's result per host
+    assert "TASK [" not in one.stderr
+    assert "TASK [opsbook.runbooks.health_check : Check PostgreSQL]" in two.stderr  # Ansible's own output
+    assert "PLAY RECAP" in two.stderr and "PLAY RECAP" not in two.stdout

@@ -149,7 +149,7 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
         actions = {a["action"]: a for a in dry["actions"]}
         assert actions["requeue"]["dry_run"] is True
         assert actions["requeue"]["detail"] == f"would move 25 of 30 items from {dead} to {queue}"
-        assert (actions["rollout_restart"]["target"], actions["rollout_restart"]["dry_run"]) == (f"{ns}/worker", True)
+        assert (actions["restart"]["target"], actions["restart"]["dry_run"]) == (f"{ns}/worker", True)
         assert redis_client.llen(dead) == 30 and redis_client.llen(queue) == 20000  # check mode changed nothing
         assert replica_set_revisions(k8s_lab, ns, "worker") == [1]
 
@@ -165,8 +165,8 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
         assert [f["value"] for f in worker_errors] == [1]
         assert f"{ns}/worker" in worker_errors[0]["target"] and "backend" not in worker_errors[0]["target"]
         actions = {a["action"]: a for a in report["actions"]}
-        assert (actions["rollout_restart"]["target"], actions["rollout_restart"]["changed"],
-                actions["rollout_restart"]["dry_run"]) == (f"{ns}/worker", True, False)
+        assert (actions["restart"]["target"], actions["restart"]["changed"],
+                actions["restart"]["dry_run"]) == (f"{ns}/worker", True, False)
         assert replica_set_revisions(k8s_lab, ns, "worker") == [1, 2]  # a new ReplicaSet: the worker restarted
         assert replica_set_revisions(k8s_lab, ns, "backend") == [1]  # only the workers
         worker = deployment(k8s_lab, ns, "worker")
@@ -235,7 +235,9 @@ def test_redis_health_host_without_redis_is_unknown(tmp_path):
     report = report_of(proc)
     assert proc.returncode == 3 and report["status"] == "unknown"
     assert [f["check"] for f in report["findings"]] == ["redis_reachable"]
-    assert report["findings"][0]["message"] == "no opsbook_redis connection is defined for app-1: Redis not checked"
+    assert report["findings"][0]["message"] == (
+        "Redis not checked: no opsbook_redis is defined for app-1 (set opsbook_redis in the inventory)")
+    assert (report["outcome"], report["findings"][0]["state"]) == ("not_checked", "not_configured")
 
 
 def test_queue_backlog_secrets_stay_out_of_artifacts(lab, redis_client, redis_prefix, tmp_path):

@@ -249,8 +249,8 @@ def test_etl_service_status_systemd_here_and_a_deployment(etl_db, etl_api, k8s_l
         proc, report, found = run_etl(etl_db, url, "--remediate", "-e", service)
         ready = found["workload_ready"]
         assert (ready["status"], ready["target"], ready["value"], ready["threshold"]) == (
-            "ok", f"{ns}/etl-service", 1, {"desired": 1}), proc.stderr
-        assert not [a for a in report["actions"] if a["action"] == "rollout_restart"]  # running: not restarted
+            "ok", f"{ns}/etl-service", 1, {"expected": 1}), proc.stderr
+        assert not [a for a in report["actions"] if a["action"] == "restart"]  # running: not restarted
         assert replica_set_revisions(k8s_lab, ns, "etl-service") == [1]
 
     _, _report, found = run_etl(etl_db, url, "--remediate", "--check")

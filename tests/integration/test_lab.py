@@ -76,14 +76,16 @@ def test_isolated_lifecycle_up_status_down_reset(scratch_lab):
                           dbname=pg["database"]) as conn, conn.cursor() as cur:
         cur.execute("SHOW shared_preload_libraries")
         assert "pg_stat_statements" in cur.fetchone()[0]
-        cur.execute("SELECT usename FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
-        cur.execute("SELECT rolname FROM pg_roles r JOIN pg_stat_activity a ON a.usesysid = r.oid LIMIT 1")
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+        assert cur.fetchone()[0] == 1  # a real server with its background processes
+        cur.execute("SELECT current_user")
+        assert cur.fetchone()[0] == pg["user"]
     conn.close()
     owner = os.stat(path / "postgres" / "data").st_uid
     assert owner != 0, "PostgreSQL must run as an unprivileged user"
-    client = redis.Redis(port=rd["port"], username=rd["user"],
-                         password=Path(rd["password_file"]).read_text().strip())
-    client.set("k", "v")
+    redis_password = Path(rd["password_file"]).read_text().strip()
+    client = redis.Redis(port=rd["port"], username=rd["user"], password=redis_password)
+    assert client.set("k", "v") is True and client.get("k") == b"v"
 
     down = run_cli("lab", "down", "-s", "postgres", "-s", "redis", env=env)
     assert down.returncode == 0
@@ -94,7 +96,9 @@ def test_isolated_lifecycle_up_status_down_reset(scratch_lab):
     assert reset.returncode == 0, reset.stderr
     new_password = Path(pg["password_file"]).read_text().strip()
     assert new_password != password  # secrets regenerated
-    assert client.connection_pool.reset() is None
-    fresh = redis.Redis(port=rd["port"], username=rd["user"], password=new_password and
-                        Path(rd["password_file"]).read_text().strip())
+    new_redis_password = Path(rd["password_file"]).read_text().strip()
+    assert new_redis_password != redis_password
+    with pytest.raises(redis.AuthenticationError):  # the old password no longer opens Redis
+        redis.Redis(port=rd["port"], username=rd["user"], password=redis_password).ping()
+    fresh = redis.Redis(port=rd["port"], username=rd["user"], password=new_redis_password)
     assert fresh.get("k") is None  # data wiped

@@ -35,6 +35,17 @@ def test_wheel_carries_collection_and_galaxy_yml(wheel_target):
     assert (wheel_target / "opsbook" / "cli.py").is_file()
 
 
+def test_wheel_ships_the_report_schema(wheel_target):
+    """The published schema comes with the package, loadable through opsbook.schema from the wheel."""
+    env = dict(os.environ, PYTHONPATH=str(wheel_target))
+    code = ("import opsbook.schema as s, json; print(s.__file__); print(s.report_schema()['title']); "
+            "print(json.dumps(s.report_errors({'schema': 'opsbook.report/v1'})[:1]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd="/")
+    path, title, errors = proc.stdout.splitlines()
+    assert path.startswith(str(wheel_target)) and title == "opsbook.report/v2"
+    assert "is a required property" in errors or "was expected" in errors
+
+
 def test_installed_collection_is_visible_from_any_directory(wheel_target, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(wheel_target))  # ahead of the editable checkout
     proc = subprocess.run([str(BIN / "ansible-doc"), "-l", "opsbook.runbooks"], capture_output=True, text=True,

@@ -91,13 +91,13 @@ def test_connection_pool_restarts_the_app_deployment_only_with_remediate(sdb, k8
 
         _, dry = run_json("postgres-connection-pool", "--remediate", "--check", *techbra)
         assert [(a["action"], a["target"], a["dry_run"]) for a in dry["actions"]] == [
-            ("rollout_restart", f"{ns}/order-service", True)]
+            ("restart", f"{ns}/order-service", True)]
         assert replica_set_revisions(k8s_lab, ns, "order-service") == [1]
 
         proc, done = run_json("postgres-connection-pool", "--remediate", *techbra)
         assert done["run"]["failed"] is False, done["failures"]
         assert [(a["action"], a["target"], a["changed"], a["dry_run"]) for a in done["actions"]] == [
-            ("rollout_restart", f"{ns}/order-service", True, False)]
+            ("restart", f"{ns}/order-service", True, False)]
         assert replica_set_revisions(k8s_lab, ns, "order-service") == [1, 2]  # a new ReplicaSet
         assert replica_set_revisions(k8s_lab, ns, "billing-service") == [1]
         order = deployment(k8s_lab, ns, "order-service")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from opsbook.app import EXIT_RUN_FAILED, EXIT_USAGE, STATUS_EXIT
+from opsbook.app import EXIT_USAGE
 
 
 def parse_extra_vars(values: tuple[str, ...]) -> dict:
-    """-e k=v (value parsed as YAML), -e @file.yml, or -e '{"json": 1}'."""
+    """-e k=v (the value stays a string, as ansible-playbook keeps it), -e @file.yml, or -e '{"json": 1}'."""
     import yaml
 
     result: dict = {}
@@ -32,15 +32,14 @@ def parse_extra_vars(values: tuple[str, ...]) -> dict:
                 data = yaml.safe_load(raw)
             except yaml.YAMLError as exc:
                 raise click.BadParameter(f"not valid JSON/YAML: {exc}", param_hint="-e/--extra-vars")
+            if not isinstance(data, dict):
+                raise click.BadParameter(f"{raw!r} is not a mapping", param_hint="-e/--extra-vars")
             result.update(data)
         elif "=" in raw:
             key, _, value = raw.partition("=")
             if not key.isidentifier():
                 raise click.BadParameter(f"{key!r} is not a valid variable name", param_hint="-e/--extra-vars")
-            try:
-                result[key] = yaml.safe_load(value) if value else ""
-            except yaml.YAMLError:
-                result[key] = value
+            result[key] = value
         else:
             raise click.BadParameter(f"expected KEY=VALUE, @FILE or a JSON object, got {raw!r}",
                                      param_hint="-e/--extra-vars")
@@ -71,29 +70,50 @@ def resolve_inventory(value: str | None) -> Path:
                    "workload (namespace/name on Kubernetes) or namespace a refused step names in its message.")
 @click.option("--yes", "confirm_all", is_flag=True,
               help="Confirm every target the scenario's plan names (needs --remediate; try -C first).")
-@click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE",
-              help="Variables for the scenario (repeatable), e.g. -e kafka_lag_threshold=5000.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema opsbook.report/v1) on stdout.")
+@click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE|{JSON}",
+              help="Variables for the scenario (repeatable). K=V values are strings (as with ansible-playbook; "
+                   "roles convert numbers); typed values through @vars.yml or '{\"k\": 5000}'.")
+@click.option("--ask-vault-pass", "-J", is_flag=True, help="Ask for the vault password (inventory secrets).")
+@click.option("--vault-password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar="ANSIBLE_VAULT_PASSWORD_FILE", show_envvar=True,
+              help="File holding the vault password, or an executable that prints it.")
+@click.option("--vault-id", "vault_ids", multiple=True, metavar="LABEL@SOURCE",
+              help="A vault identity (repeatable): LABEL@FILE or LABEL@CLIENT-SCRIPT, e.g. --vault-id prod@~/.vault-prod.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as JSON on stdout (schema opsbook.report/v2, shipped as opsbook/schemas/report-v2.json).")
 @click.option("--report", "report_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write the JSON report to this file (atomically).")
 @click.option("--artifacts-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep ansible-runner's artifacts (events, stdout) here; secrets are censored.")
 @click.option("--timeout", type=click.IntRange(min=1), default=3600, show_default=True,
               help="Seconds the whole run may take.")
-@click.option("-v", "--verbose", count=True, help="More detail (-vv and up: Ansible's own verbosity).")
+@click.option("-v", "--verbose", count=True,
+              help="-v: each task's result per host; -vv: also Ansible's own output (stderr); -vvv and up: Ansible's -v...")
 @click.pass_obj
-def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars, as_json, report_file,
-        artifacts_dir, timeout, verbose):
+def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars, ask_vault_pass,
+        vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout, verbose):
     """Run SCENARIO (see `opsbook list`) against an inventory and print its findings.
 
     \b
-    Progress goes to stderr; the report (table or --json) to stdout.
-    Exit code: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error.
+    The scenario diagnoses; with --remediate it fixes what it may, then verifies.
+    The report shows the diagnosis, what was done, and the verification, and ends
+    with the outcome. Progress goes to stderr; the report (table or --json) to stdout.
+
+    \b
+    Outcome         exit  meaning
+    healthy           0   nothing wrong
+    resolved          0   something was wrong, remediation ran, verification ok
+    action_needed   1/2   problems found (warning/critical), nothing was changed
+    unresolved        2   remediation ran or failed, and the problem remains
+    not_checked       3   no check gave a verdict (no service configured?)
+    (run failed)      4   Ansible failed, timed out or was cancelled
+    (usage error)    64   bad options or variables
 
     \b
     Examples:
       opsbook run health-check                          # the local lab
       opsbook run health-check -i inventories/techbra --json > report.json
+      opsbook run health-check -i inventories/prod --ask-vault-pass
       opsbook run postgres-connection-pool -i prod/ -C --remediate   # what would be terminated
       opsbook run queue-backlog --remediate -e queue_backlog_purge_queue=sync_queue --confirm sync_queue
 
@@ -120,6 +140,21 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         app.abort("--confirm and --yes confirm remediation steps: add --remediate", EXIT_USAGE)
     variables = parse_extra_vars(extra_vars)
     paths = [resolve_inventory(i) for i in inventories] or [resolve_inventory(None)]
+    from opsbook.runner import Vault
+
+    vault = Vault(password_file=vault_password_file, ids=tuple(vault_ids))
+    for vault_id in vault_ids:
+        label, sep, source = vault_id.partition("@")
+        if not sep or not label or not source:
+            raise click.BadParameter(f"{vault_id!r}: expected LABEL@SOURCE (a file or a client script)",
+                                     param_hint="--vault-id")
+        if source == "prompt":
+            raise click.BadParameter(f"{vault_id!r}: prompts are not supported here; use --ask-vault-pass or a file",
+                                     param_hint="--vault-id")
+        if not Path(source).expanduser().exists():
+            raise click.BadParameter(f"{source} does not exist", param_hint="--vault-id")
+    if ask_vault_pass:
+        vault.password = click.prompt("Vault password", hide_input=True, err=True)
 
     app.display_info(f"running {scenario} against {', '.join(str(p) for p in paths)}"
                      f"{' in check mode' if check else ''}{' with remediation' if remediate else ''}")
@@ -133,10 +168,11 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         confirm=confirm,
         confirm_all=confirm_all,
         limit=limit,
-        verbosity=max(0, app.verbosity - 1),
+        verbosity=app.verbosity,
         timeout=timeout,
         artifacts_dir=artifacts_dir,
         progress=None if app.quiet else app.display_info,
+        vault=vault,
     )
     report = result.as_dict()
     if report_file:
@@ -147,6 +183,4 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         app.display(json.dumps(report, indent=2, default=str))
     else:
         app.display(render(app, result))
-    if result.failed:
-        return EXIT_RUN_FAILED
-    return STATUS_EXIT[result.status]
+    return result.exit_code

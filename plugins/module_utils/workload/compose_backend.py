@@ -85,10 +85,10 @@ def service_findings(states, target):
     ready, total = sum(1 for s in states if container_ready(s)), len(states)
     if total == 0:
         return [make_finding("workload_ready", CRITICAL, "%s has no containers" % target, value=0,
-                             threshold={"desired": 0}, unit="containers", target=target)]
+                             threshold={"expected": 0}, unit="containers", target=target)]
     status = OK if ready == total else (CRITICAL if ready == 0 else WARNING)
     findings = [make_finding("workload_ready", status, "%s has %d of %d containers running and healthy" % (target, ready, total),
-                             value=ready, threshold={"desired": total}, unit="containers", target=target)]
+                             value=ready, threshold={"expected": total}, unit="containers", target=target)]
     for state in states:
         findings.extend(container_findings(state))
     return findings

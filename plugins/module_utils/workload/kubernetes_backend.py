@@ -159,7 +159,7 @@ def findings_for(summary, pods, target):
     else:
         status = CRITICAL if ready == 0 else WARNING
     findings = [make_finding("workload_ready", status, "%s has %d of %d replicas ready" % (target, ready, desired),
-                             value=ready, threshold={"desired": desired}, unit="replicas", target=target)]
+                             value=ready, threshold={"expected": desired}, unit="replicas", target=target)]
     for pod in pods:
         if pod["reason"] in BAD_WAITING or pod["reason"] == "OOMKilled":
             findings.append(make_finding("workload_pod", CRITICAL, "pod %s: %s (%d restarts)" % (pod["name"], pod["reason"], pod["restarts"]),
@@ -233,7 +233,7 @@ def restart(params, check_mode):
     api = _Api(params)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-    return _apply(api, api.read(), check_mode, "rollout_restart", body, "rollout restart (%s=%s)" % (RESTARTED_AT, stamp))
+    return _apply(api, api.read(), check_mode, "restart", body, "rollout restart (%s=%s)" % (RESTARTED_AT, stamp))
 
 
 def scale(params, check_mode):

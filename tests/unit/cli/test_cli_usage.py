@@ -17,8 +17,11 @@ def invoke(*args):
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        (("a=1",), {"a": 1}),
-        (("a=x", "b=true"), {"a": "x", "b": True}),
+        # as ansible-playbook keeps them: strings (010 is not the octal 8, true not a boolean)
+        (("a=1",), {"a": "1"}),
+        (("a=010",), {"a": "010"}),
+        (("a=x", "b=true"), {"a": "x", "b": "true"}),
+        (("url=http://h:1/x?a=b",), {"url": "http://h:1/x?a=b"}),
         (('{"k": [1, 2]}',), {"k": [1, 2]}),
         (("empty=",), {"empty": ""}),
     ],

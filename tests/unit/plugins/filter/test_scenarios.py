@@ -45,7 +45,8 @@ def test_bad_input_is_a_filter_error():
 ])
 def test_remediation_verdict(healthy, result, after, status, value):
     finding = F["remediation_verdict"](healthy, "ns/api", result, after, "restart", "app_remediation")
-    assert (finding["check"], finding["status"], finding["value"], finding["target"]) == ("app_remediation", status, value, "ns/api")
+    assert (finding["check"], finding["status"], finding["state"], finding["target"]) == ("app_remediation", status, value, "ns/api")
+    assert finding["value"] is None  # words are states, values are numbers
 
 
 def _status(ready, running=True, status=None):
@@ -99,7 +100,7 @@ UPDATE = {"changed": True, "revision": 2, "previous_revision": 1, "actions": [di
 ])
 def test_deploy_verdict(update, smoke, rollback, status, value):
     finding = F["deploy_verdict"](update, "ns/api", "app:2", smoke, rollback)
-    assert (finding["check"], finding["status"], finding["value"]) == ("deploy_result", status, value)
+    assert (finding["check"], finding["status"], finding["state"], finding["value"]) == ("deploy_result", status, value, None)
 
 
 def test_remediation_verdict_over_a_sequence_of_steps():

@@ -59,6 +59,6 @@ def test_connection_dictionaries_fill_what_the_reference_and_the_role_leave_out(
 
 def test_workload_skipped_is_one_warning_naming_the_variable():
     assert SKIPPED("restart the workers", "queue_worker_restart", "queue_backlog_workers", "mlbling-lab") == [{
-        "check": "queue_worker_restart", "status": "warning", "value": None, "threshold": None, "unit": None,
+        "check": "queue_worker_restart", "status": "warning", "value": None, "state": None, "threshold": None, "unit": None,
         "message": "skipped: restart the workers - no workload configured (set queue_backlog_workers in the inventory)",
         "target": "mlbling-lab"}]

@@ -88,10 +88,43 @@ def test_summarize_counts():
 
 
 def test_validate_finding_names_missing_keys():
-    with pytest.raises(fv.FindingError, match="finding is missing threshold, unit"):
+    with pytest.raises(fv.FindingError, match="finding is missing state, threshold, unit"):
         fv.validate_finding({"check": "x", "status": "ok", "value": 1, "message": "m", "target": None})
 
 
 def test_make_action_shape():
     action = fv.make_action("terminate", "pid 42", changed=1, dry_run=0)
     assert action == {"action": "terminate", "target": "pid 42", "changed": True, "dry_run": False, "detail": None}
+
+
+@pytest.mark.parametrize("value, expected_value, expected_state", [
+    (3, 3, None), (0.5, 0.5, None), (None, None, None),
+    ("RECOVERED", None, "recovered"), ("STALL", None, "stall"), (True, None, "true"),
+])
+def test_words_go_to_state_numbers_stay_values(value, expected_value, expected_state):
+    finding = fv.make_finding("c", "ok", "m", value=value)
+    assert (finding["value"], finding["state"]) == (expected_value, expected_state)
+
+
+@pytest.mark.parametrize("threshold, expected", [
+    (None, None),
+    ({"warn": 1, "crit": 2}, {"warn": 1, "crit": 2, "direction": "above"}),
+    ({"warn": 1, "crit": None, "direction": "below", "strict": True}, {"warn": 1, "crit": None, "direction": "below", "strict": True}),
+    ({"expected": 200}, {"expected": 200}),
+])
+def test_one_threshold_shape(threshold, expected):
+    assert fv.make_finding("c", "ok", "m", threshold=threshold)["threshold"] == expected
+
+
+@pytest.mark.parametrize("threshold", [{"desired": 3}, {"expected": 1, "warn": 2}, "5"])
+def test_other_threshold_shapes_are_refused(threshold):
+    with pytest.raises(fv.FindingError, match="threshold must be"):
+        fv.make_finding("c", "ok", "m", threshold=threshold)
+
+
+def test_phase_is_checked_and_not_configured_is_no_verdict():
+    with pytest.raises(fv.FindingError, match="phase must be one of"):
+        fv.make_finding("c", "ok", "m", phase="fix")
+    finding = fv.not_configured_finding("redis_reachable", "redis", "opsbook_redis", "app-1", scope="Redis")
+    assert (finding["status"], finding["state"], finding["message"]) == (
+        "unknown", "not_configured", "Redis not checked: no opsbook_redis is defined for app-1 (set opsbook_redis in the inventory)")

@@ -1,0 +1,79 @@
+"""The outcome model: phases per host, outcome per host and per run, exit codes."""
+
+import pytest
+
+from ansible_collections.opsbook.runbooks.plugins.module_utils import outcome as oc
+from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import make_finding, not_configured_finding
+
+
+def f(status, phase="diagnose", host="h1", state=None):
+    return dict(make_finding("c", status, "m", state=state), phase=phase, host=host)
+
+
+def act(dry_run=False, host="h1", changed=True):
+    return {"action": "restart", "target": "t", "changed": changed, "dry_run": dry_run, "detail": None, "host": host}
+
+
+NC = dict(not_configured_finding("redis_reachable", "redis", "opsbook_redis", "h1"), phase="diagnose", host="h1")
+
+
+@pytest.mark.parametrize("findings, actions, expected", [
+    # nothing wrong
+    ([f("ok"), f("ok")], [], ("healthy", "ok", "ok", 0)),
+    # problems, nothing ran: action needed, 1 for warning/unknown, 2 for critical
+    ([f("ok"), f("warning")], [], ("action_needed", "warning", "warning", 1)),
+    ([f("unknown"), f("ok")], [], ("action_needed", "unknown", "unknown", 1)),
+    ([f("critical"), f("warning")], [], ("action_needed", "critical", "critical", 2)),
+    # an action that changed nothing ("already at 3 replicas: not scaled down") is no remediation
+    ([f("warning"), f("ok")], [act(changed=False)], ("action_needed", "warning", "warning", 1)),
+    # check mode: only dry-run actions, so nothing ran
+    ([f("critical"), f("warning", "remediate")], [act(dry_run=True)], ("action_needed", "critical", "critical", 2)),
+    # fixed and verified: resolved, exit 0, the diagnosis kept as initial_status
+    ([f("critical"), f("ok", "remediate"), f("ok", "verify")], [act()], ("resolved", "critical", "ok", 0)),
+    # fixed but the verification still fails
+    ([f("critical"), f("ok", "remediate"), f("critical", "verify")], [act()], ("unresolved", "critical", "critical", 2)),
+    # a change with no verification at all cannot claim a fix
+    ([f("critical")], [act()], ("unresolved", "critical", "critical", 2)),
+    # a remediation step that failed without changing anything
+    ([f("critical"), f("critical", "remediate")], [], ("unresolved", "critical", "critical", 2)),
+    # nothing wrong, a change (a deploy) verified: still healthy
+    ([f("ok"), f("ok", "verify")], [act()], ("healthy", "ok", "ok", 0)),
+    # nothing checked at all, or only services the inventory does not name
+    ([], [], ("not_checked", "unknown", "unknown", 3)),
+    ([NC], [], ("not_checked", "unknown", "unknown", 3)),
+    # a not-configured service next to a healthy one is no verdict
+    ([NC, f("ok")], [], ("healthy", "ok", "ok", 0)),
+])
+def test_run_outcome(findings, actions, expected):
+    result = oc.run_outcome(findings, actions, {"h1"})
+    assert (result["outcome"], result["initial_status"], result["status"], result["exit_code"]) == expected
+
+
+def test_hosts_are_judged_apart_and_the_most_urgent_speaks():
+    """A fix on h1 does not verify h2's unfixed problem."""
+    findings = [f("critical"), f("ok", "verify"), f("warning", host="h2")]
+    result = oc.run_outcome(findings, [act()], {"h1", "h2"})
+    assert result["hosts"]["h1"]["outcome"] == "resolved"
+    assert result["hosts"]["h2"]["outcome"] == "action_needed"
+    assert (result["outcome"], result["exit_code"]) == ("action_needed", 1)
+    result = oc.run_outcome([f("critical"), f("critical", "verify"), f("ok", host="h2")], [act()], {"h1", "h2"})
+    assert (result["outcome"], result["exit_code"]) == ("unresolved", 2)
+    # a host that reported nothing does not make a checked run not_checked
+    assert oc.run_outcome([f("ok")], [], {"h1", "h3"})["outcome"] == "healthy"
+
+
+def test_phase_tracker_tags_by_order_per_host():
+    tracker = oc.PhaseTracker()
+    first = tracker.tag("h1", [make_finding("a", "critical", "m")], [])
+    dry = tracker.tag("h1", [make_finding("b", "ok", "m")], [act(dry_run=True)])
+    still = tracker.tag("h1", [make_finding("c", "ok", "m")], [])
+    done = tracker.tag("h1", [make_finding("d", "ok", "m")], [act()])
+    after = tracker.tag("h1", [make_finding("e", "ok", "m"), make_finding("f", "ok", "m", phase="diagnose")], [])
+    other = tracker.tag("h2", [make_finding("g", "ok", "m")], [])
+    assert [x["phase"] for x in first + dry + still + done + after + other] == [
+        "diagnose", "remediate", "diagnose", "remediate", "verify", "diagnose", "diagnose"]
+
+
+def test_exit_code_refuses_an_unknown_outcome():
+    with pytest.raises(ValueError, match="unknown outcome 'fine'"):
+        oc.exit_code("fine")
