@@ -80,9 +80,7 @@ def not_confirmed(target, check, allows, check_mode=False):
     else:
         message = "not confirmed, not run: %s; pass %s to allow it (or --yes for every target)" % (
             allows, confirm_option(target))
-    finding = make_finding(check, WARNING, message, target=target)
-    finding["state"] = NOT_CONFIRMED
-    return finding
+    return make_finding(check, WARNING, message, target=target, state=NOT_CONFIRMED)
 
 
 def confirmation_findings(targets, check, confirm=None, confirm_all=False, check_mode=False):
@@ -107,10 +105,8 @@ def confirmation_findings(targets, check, confirm=None, confirm_all=False, check
         if not confirmed(target, confirm, confirm_all):
             findings.append(not_confirmed(target, check, allows, check_mode))
         elif _bool(check_mode):
-            finding = make_finding(check, OK, "check mode: confirmed (%s): would %s" % (
-                confirm_option(target), allows), target=target)
-            finding["state"] = CONFIRMED
-            findings.append(finding)
+            findings.append(make_finding(check, OK, "check mode: confirmed (%s): would %s" % (
+                confirm_option(target), allows), target=target, state=CONFIRMED))
     return findings
 
 
