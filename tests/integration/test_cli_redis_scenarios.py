@@ -179,11 +179,9 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
 
 
 def test_queue_backlog_purge_needs_the_queue_confirmed(lab, redis_client, redis_prefix):
-    queue, dead = redis_prefix + "sync_queue", redis_prefix + "dead"
+    queue = redis_prefix + "sync_queue"
     redis_client.lpush(queue, *[f"sync-{i}" for i in range(50)])
-    redis_client.lpush(dead, "failed-1")
-    base = dict(queue_backlog_samples=1, queue_backlog_recheck_samples=1, queue_backlog_purge_queue=queue,
-                queue_backlog_dead_letter_queue=dead)
+    base = dict(queue_backlog_samples=1, queue_backlog_recheck_samples=1, queue_backlog_purge_queue=queue)
 
     def purge_findings(report):
         return [(f["status"], f["state"], f["target"], f["message"]) for f in checks(report).get("queue_purge", [])]
@@ -193,11 +191,11 @@ def test_queue_backlog_purge_needs_the_queue_confirmed(lab, redis_client, redis_
         refused = run_cli("run", "queue-backlog", "--json", "--remediate", *extra, "-e", queue_vars([queue], **base))
         report = report_of(refused)
         assert report["run"]["failed"] is False, report["failures"]
-        assert refused.returncode == 1 and report["status"] == "warning"
+        assert (report["outcome"], report["status"], refused.returncode) == ("action_needed", "warning", 1)
         assert purge_findings(report) == [("warning", "not_confirmed", queue, f"not confirmed, not run: purge queue {queue}; "
                                            f"pass --confirm {queue} to allow it (or --yes for every target)")]
         assert [a for a in report["actions"] if a["action"] == "purge"] == []
-        assert redis_client.llen(queue) >= 50  # no data lost (the dead letter was requeued)
+        assert redis_client.llen(queue) == 50  # no data lost
 
     # check mode lists what the confirmation would allow, with and without it
     plan = report_of(run_cli("run", "queue-backlog", "--json", "-C", "--remediate", "-e", queue_vars([queue], **base)))
@@ -208,19 +206,18 @@ def test_queue_backlog_purge_needs_the_queue_confirmed(lab, redis_client, redis_
     assert purge_findings(plan) == [("ok", "confirmed", queue,
                                      f"check mode: confirmed (--confirm {queue}): would purge queue {queue}")]
     assert [(a["action"], a["dry_run"]) for a in plan["actions"] if a["action"] == "purge"] == [("purge", True)]
-    assert redis_client.llen(queue) >= 50
+    assert redis_client.llen(queue) == 50
 
     done = run_cli("run", "queue-backlog", "--json", "--remediate", "--confirm", queue, "-e", queue_vars([queue], **base))
     report = report_of(done)
     assert report["run"]["failed"] is False, report["failures"]
     purge = [a for a in report["actions"] if a["action"] == "purge"][0]
-    assert purge["detail"] == f"deleted queue {queue}: 51 items in 1 keys"  # 50 + the requeued dead letter
+    assert purge["detail"] == f"deleted queue {queue}: 50 items in 1 keys"
     assert purge_findings(report) == []
     assert redis_client.exists(queue) == 0
 
     redis_client.lpush(queue, *[f"sync-{i}" for i in range(5)])
-    report = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--yes", "-e",
-                               queue_vars([queue], **dict(base, queue_backlog_dead_letter_queue=""))))
+    report = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--yes", "-e", queue_vars([queue], **base)))
     assert [a["detail"] for a in report["actions"] if a["action"] == "purge"] == [f"deleted queue {queue}: 5 items in 1 keys"]
     assert redis_client.exists(queue) == 0
 
