@@ -314,14 +314,14 @@ def test_backup_and_restore_scenarios_round_trip(k8s_lab, source, namespaces, tm
 
     allows = f"replace the ConfigMaps/Secrets that differ in namespace {scratch}"
     proc, refused = _scenario(tmp_path, "restore", restore_vars, "--remediate")
-    assert proc.returncode == 1 and refused["failures"] == [], (proc.stderr, refused["failures"])
+    assert refused["failures"] == [] and refused["outcome"] == "action_needed", (proc.stderr, refused["failures"])
     assert confirmation(refused) == [("warning", "not_confirmed", scratch, f"not confirmed, not run: {allows}; "
                                       f"pass --confirm {scratch} to allow it (or --yes for every target)")]
     assert _data(k8s_lab, scratch) != _data(k8s_lab, source)
     proc, plan = _scenario(tmp_path, "restore", restore_vars, "-C", "--remediate", "--confirm", scratch)
     assert confirmation(plan) == [("ok", "confirmed", scratch, f"check mode: confirmed (--confirm {scratch}): would {allows}")]
     proc, replaced = _scenario(tmp_path, "restore", restore_vars, "--remediate", "--confirm", scratch)
-    assert proc.returncode == 0 and confirmation(replaced) == [], (proc.stderr, replaced["findings"])
+    assert replaced["failures"] == [] and confirmation(replaced) == [], (proc.stderr, replaced["findings"])
     assert _data(k8s_lab, scratch) == _data(k8s_lab, source)
     _no_secret_anywhere(tmp_path)
 
