@@ -6,7 +6,10 @@
 Sources: files (read from the end, at most ``max_bytes`` each), the systemd journal
 (``journalctl -o json`` with a timeout), the logs of Kubernetes pods (``pod_selector`` or
 ``pod_workload``) and of docker compose containers (``project``, ``services``): see
-:mod:`log_sources`.  A line's time is the ISO-8601 or syslog timestamp at its start; a line
+:mod:`log_sources`; and the logs of workload references (``ref``, parsed by :mod:`workload.ref`).
+``project`` is also the default project of compose references (it usually arrives from
+``opsbook_docker`` through module_defaults), so the whole project is read only when ``services``
+names some of its services or nothing else is given to read.  A line's time is the ISO-8601 or syslog timestamp at its start; a line
 without one (a stack trace continuation) inherits the time of the line before it, and lines
 before the first timestamp of a file are counted only when ``include_untimed`` is set.
 """
@@ -23,6 +26,8 @@ import re
 import subprocess
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils import log_sources
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import ref as workload_ref
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
 from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
     UNKNOWN,
@@ -116,9 +121,12 @@ def file_source(path, max_bytes):
         return path, [], exc.strerror or str(exc)
 
 
-def journal_source(units, since_minutes, timeout, directory=None):
-    """(label, lines, error) from journalctl; lines are prefixed with their ISO timestamp."""
-    cmd = ["journalctl", "--no-pager", "-o", "json", "--since", "-%dmin" % max(1, int(since_minutes))]
+def journal_source(units, since_minutes, timeout, directory=None, systemd=None):
+    """(label, lines, error) from journalctl; lines are prefixed with their ISO timestamp.
+
+    ``systemd``: the systemd options (``systemd_scope``, ``systemd_sudo``) as the workload module takes them.
+    """
+    cmd = systemd_backend.command("journalctl", systemd) + ["--no-pager", "-o", "json", "--since", "-%dmin" % max(1, int(since_minutes))]
     if directory:
         cmd += ["-D", directory]
     for unit in units or []:
@@ -169,42 +177,24 @@ def scan_lines(lines, patterns, since, now, include_untimed, counts, last, last_
 
 
 def workload_sources(params):
-    """The logs of ``workloads`` (references as the workload_refs filter writes them), per backend."""
+    """The logs of the workload references in ``ref``, each with what its backend keeps (pods, containers, journal)."""
     sources = []
-    for index, ref in enumerate(params.get("workloads") or []):
-        if not isinstance(ref, dict) or not ref.get("name"):
-            raise InvalidInput("workloads[%d]: a dict with a name is required, got %r" % (index, ref))
-        kind = ref.get("kind") or "kubernetes"
-        if kind == "kubernetes":
+    for ref in workload_ref.parse_refs(params.get("ref"), "ref"):
+        if ref["kind"] == "kubernetes":
             sub = dict(params, pod_workload=ref["name"], pod_selector=None,
                        namespace=ref.get("namespace") or params.get("namespace"))
             sources.extend(log_sources.pod_sources(sub, params["since_minutes"], params["max_bytes"]))
-        elif kind == "compose":
+        elif ref["kind"] == "compose":
             sub = dict(params, project=ref.get("project") or params.get("project"), services=[ref["name"]],
                        docker_host=ref.get("docker_host") or params.get("docker_host"))
             if not sub["project"]:
-                raise InvalidInput("workloads[%d]: a compose workload needs a project" % index)
+                raise InvalidInput("ref: %s needs a compose project (project, or opsbook_docker.project)" % workload_ref.ref_label(ref))
             sources.extend(log_sources.container_sources(sub, params["since_minutes"], params.get("max_lines") or 10000))
-        elif kind == "systemd":
-            sources.append(journal_source([ref["name"]], params["since_minutes"], params["timeout"],
-                                          params.get("journal_directory")))
         else:
-            raise InvalidInput("workloads[%d].kind must be kubernetes, compose or systemd, got %r" % (index, kind))
+            unit = systemd_backend.unit_name(ref["name"], params.get("systemd_unit_suffix", systemd_backend.DEFAULT_SUFFIX))
+            sources.append(journal_source([unit], params["since_minutes"], params["timeout"],
+                                          params.get("journal_directory"), params))
     return sources
-
-
-def project_is_a_source(params, pods=None):
-    """Whether the compose ``project`` is read as a log source of its own.
-
-    It is when ``services`` names its containers, or when nothing else is given; next to other
-    sources (``workloads``, files, pods, the journal) it is the default project of compose
-    workloads, as when it arrives from the inventory's ``opsbook_docker`` through module_defaults.
-    """
-    if not params.get("project"):
-        return False
-    if params.get("services"):
-        return True
-    return not (params.get("paths") or params.get("journal") or pods or params.get("workloads"))
 
 
 def log_scan(params, now=None):
@@ -218,8 +208,10 @@ def log_scan(params, now=None):
         raise InvalidInput("pod_container: needs pod_selector or pod_workload")
     if params.get("services") and not params.get("project"):
         raise InvalidInput("services: needs project (the compose project)")
-    if not (params.get("paths") or params.get("journal") or pods or params.get("project") or params.get("workloads")):
-        raise InvalidInput("paths, journal, pod_selector, pod_workload, project or workloads: give at least one log source")
+    others = params.get("paths") or params.get("journal") or pods or params.get("ref")
+    if not (others or params.get("project")):
+        raise InvalidInput("paths, journal, pod_selector, pod_workload, project or ref: give at least one log source")
+    read_project = params.get("project") and (params.get("services") or not others)
     if params.get("max_lines", 1) < 1:
         raise InvalidInput("max_lines must be positive, got %s" % params["max_lines"])
     patterns = compile_patterns(params["patterns"] or DEFAULT_PATTERNS)
@@ -227,10 +219,10 @@ def log_scan(params, now=None):
     sources = [file_source(p, params["max_bytes"]) for p in _expand(params.get("paths") or [])]
     if params.get("journal"):
         sources.append(journal_source(params.get("journal_units"), params["since_minutes"], params["timeout"],
-                                      params.get("journal_directory")))
+                                      params.get("journal_directory"), params))
     if pods:
         sources.extend(log_sources.pod_sources(params, params["since_minutes"], params["max_bytes"]))
-    if project_is_a_source(params, pods):
+    if read_project:
         sources.extend(log_sources.container_sources(params, params["since_minutes"], params.get("max_lines") or 10000))
     sources.extend(workload_sources(params))
     counts = dict((p["name"], 0) for p in patterns)

@@ -183,8 +183,8 @@ def test_kubernetes_database_scaled_to_zero_is_started_then_the_app_restarted(k8
         return (200, {"status": "UP"}) if up else (503, {"status": "DOWN"})
 
     with HealthServer(answer) as url:
-        vars_ = {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "api_down_kind": "kubernetes",
-                 "api_down_namespace": namespace, "api_down_health_url": url, "api_down_health_json_query": "status",
+        vars_ = {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": namespace},
+                 "api_down_app": "deployment/backend", "api_down_database": "postgres", "api_down_health_url": url, "api_down_health_json_query": "status",
                  "api_down_timeout": 60, "api_down_verify_delay": 1}
         proc, report = run_scenario(tmp_path, "api-down", vars_, "--remediate")
     assert report["run"]["failed"] is False, report["failures"]

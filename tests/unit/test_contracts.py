@@ -18,6 +18,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils import (
     prometheus,
     redis_common,
 )
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
@@ -38,6 +39,7 @@ def fragment_options(name: str) -> dict:
         ("kubernetes", k8s_common.kubernetes_common_argument_spec()),
         ("docker", docker_engine.docker_common_argument_spec()),
         ("prometheus", prometheus.prometheus_common_argument_spec()),
+        ("systemd", systemd_backend.systemd_argument_spec()),
     ],
 )
 def test_doc_fragment_matches_common_argument_spec(fragment, spec):
