@@ -16,7 +16,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import findings as fv
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import findings as fv
 
 DONE = "done"
 DRY_RUN = "dry_run"

@@ -21,8 +21,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import WARNING, make_finding
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import WARNING, make_finding
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.ref import parse_refs, ref_label
 
 

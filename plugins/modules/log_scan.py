@@ -220,10 +220,10 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import log_scan as log_scan_utils
-from ansible_collections.opsbook.runbooks.plugins.module_utils.docker_engine import docker_common_argument_spec
-from ansible_collections.opsbook.runbooks.plugins.module_utils.k8s_common import kubernetes_common_argument_spec
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import log_scan as log_scan_utils
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker.common import docker_common_argument_spec
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes.common import kubernetes_common_argument_spec
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.systemd_backend import systemd_argument_spec
 
 

@@ -354,12 +354,13 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine, k8s_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker import common as docker_engine
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import dispatch as workload
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import ref as workload_ref
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.systemd_backend import systemd_argument_spec
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action, run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action, run_diagnostic
 
 
 def main():

@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import TopicPartition
 
 from ansible_collections.opsbook.runbooks.plugins.filter.kafka import kafka_consumer_groups
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_lag
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import lag as kafka_lag
 from tests.helpers import closed_port, run_module
 from tests.kafka_lab import consumer_group_command, scratch, tool_rows  # noqa: F401 - scratch is a fixture
 

@@ -25,7 +25,7 @@ __metaclass__ = type
 
 from ansible.module_utils.six import string_types
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 KINDS = ("kubernetes", "compose", "systemd")
 # Kubernetes resource prefixes of the string form (kubectl's own spelling).

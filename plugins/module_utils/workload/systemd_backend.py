@@ -18,11 +18,11 @@ __metaclass__ = type
 import subprocess
 import time
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     ServiceError,
     ServiceUnreachable,
 )
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
     WARNING,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import outcome as oc
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import make_finding, not_configured_finding
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import outcome as oc
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import make_finding, not_configured_finding
 
 
 def f(status, phase="diagnose", host="h1", state=None):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.ref import apply_ref, parse_ref, parse_refs, ref_label
 
 
