@@ -11,15 +11,11 @@ A run's findings are tagged with a ``phase`` per host, in the order Ansible repo
 
 A finding that names its ``phase`` keeps it.  Per host, then for the run:
 
-==============  ===========================================================  =========
-outcome         when                                                         exit code
-==============  ===========================================================  =========
-healthy         nothing wrong at diagnosis (and, if something ran, after it)  0
-resolved        something was wrong, remediation ran, verification is ok      0
-unresolved      remediation ran (or failed) and verification is not ok        2
-action_needed   problems found and nothing ran (off, refused, not possible)   1 / 2
-not_checked     no check gave a verdict (none ran, or none was configured)    3
-==============  ===========================================================  =========
+- ``healthy`` (exit 0): nothing wrong at diagnosis (and, if something ran, after it);
+- ``resolved`` (0): something was wrong, remediation ran, verification is ok;
+- ``unresolved`` (2): remediation ran (or a step failed: ``state: failed``) and verification is not ok;
+- ``action_needed`` (1 / 2): problems found and nothing ran (off, refused, not possible);
+- ``not_checked`` (3): no check gave a verdict (none ran, or none was configured).
 
 ``action_needed`` exits 2 when the worst finding is critical, else 1.  A run that failed
 exits 4 whatever its findings (the CLI decides that); a usage error exits 64.
@@ -36,10 +32,10 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings i
     NO_VERDICT_STATES,
     OK,
     UNKNOWN,
-    severity,
     worst,
 )
 
+FAILED = "failed"
 DIAGNOSE = "diagnose"
 REMEDIATE = "remediate"
 VERIFY = "verify"
@@ -92,7 +88,8 @@ def host_outcome(findings, actions=()):
     verdicts = [f for f in findings if is_verdict(f)]
     by_phase = dict((p, [f["status"] for f in verdicts if f.get("phase", DIAGNOSE) == p]) for p in (DIAGNOSE, REMEDIATE, VERIFY))
     ran = any(changed(a) for a in actions)
-    failed_step = severity(worst(by_phase[REMEDIATE])) >= severity(CRITICAL)
+    # a remediation step that was tried and failed (it may have changed nothing): state "failed"
+    failed_step = any(f.get("phase") == REMEDIATE and f.get("state") == FAILED and f["status"] == CRITICAL for f in verdicts)
     initial = worst(by_phase[DIAGNOSE]) if by_phase[DIAGNOSE] else UNKNOWN
     if not verdicts:
         return {"outcome": NOT_CHECKED, "initial_status": UNKNOWN, "status": UNKNOWN, "remediated": ran}

@@ -35,7 +35,9 @@ NC = dict(not_configured_finding("redis_reachable", "redis", "opsbook_redis", "h
     # a change with no verification at all cannot claim a fix
     ([f("critical")], [act()], ("unresolved", "critical", "critical", 2)),
     # a remediation step that failed without changing anything
-    ([f("critical"), f("critical", "remediate")], [], ("unresolved", "critical", "critical", 2)),
+    ([f("critical"), f("critical", "remediate", state="failed")], [], ("unresolved", "critical", "critical", 2)),
+    # a dry run of a step on a workload that is down reports it down: still nothing ran
+    ([f("critical"), f("critical", "remediate")], [act(dry_run=True)], ("action_needed", "critical", "critical", 2)),
     # nothing wrong, a change (a deploy) verified: still healthy
     ([f("ok"), f("ok", "verify")], [act()], ("healthy", "ok", "ok", 0)),
     # nothing checked at all, or only services the inventory does not name
