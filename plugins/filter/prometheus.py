@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql as promql
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 

@@ -99,7 +99,7 @@ health:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.net import etl_api as etl_api
+from ansible_collections.opsbook.runbooks.plugins.module_utils.net import etl_api
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action
 
 

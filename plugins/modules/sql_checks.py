@@ -153,9 +153,9 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks as declarative_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
-from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import sql_checks as sql_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import sql_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 

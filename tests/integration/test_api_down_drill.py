@@ -103,7 +103,7 @@ def test_stopped_backend_is_restarted_health_up_and_mttr_reported(project, pg_pa
     assert mttr["threshold"]["crit"] == 7
     # the diagnosis before the action is in the same report: backend down, endpoint unreachable, logs collected
     assert findings_by(report, "http_reachable", phase="diagnose")["backend"]["status"] == "critical"
-    assert findings_by(report, "http_reachable", phase="verify")["backend"]["status"] == "ok"
+    assert findings_by(report, "http_status", phase="verify")["backend"]["status"] == "ok"  # answered 200 after the fix
     logs = findings_by(report, "api_down_logs")[target]
     assert logs["message"].startswith(f"backend: {logs['value']} log lines collected before any change from container/")
     checks = [f["check"] for f in report["findings"]]

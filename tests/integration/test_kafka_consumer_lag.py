@@ -120,7 +120,7 @@ def test_drill_growing_lag_with_consumer_stopped_is_error_stop(kafka_params, scr
     assert part["lags"] == [6, 11, 16] and part["offsets"] == [4, 4, 4]
     assert "stopped" in part["reason"] and "6 -> 11 -> 16" in part["reason"]
     finding = next(f for f in result["findings"] if f["check"] == "kafka_consumer_lag_trend")
-    assert finding["status"] == "critical" and finding["value"] == "ERROR"
+    assert finding["status"] == "critical" and (finding["value"], finding["state"]) == (None, "error")
 
 
 def test_drill_slow_consumer_is_warning(kafka_params, scratch):

@@ -29,7 +29,7 @@ import os
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import common as backup_common
 from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common import vault_text as vault_text
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import vault_text
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     InvalidInput,
     OpsbookError,

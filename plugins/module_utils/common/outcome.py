@@ -90,18 +90,20 @@ def host_outcome(findings, actions=()):
     ran = any(changed(a) for a in actions)
     # a remediation step that was tried and failed (it may have changed nothing): state "failed"
     failed_step = any(f.get("phase") == REMEDIATE and f.get("state") == FAILED and f["status"] == CRITICAL for f in verdicts)
-    initial = worst(by_phase[DIAGNOSE]) if by_phase[DIAGNOSE] else UNKNOWN
     if not verdicts:
         return {"outcome": NOT_CHECKED, "initial_status": UNKNOWN, "status": UNKNOWN, "remediated": ran}
     if not ran and not failed_step:
+        # nothing changed: the diagnosis speaks, or a plan (check mode of an operation such as restart-all)
+        initial = worst(by_phase[DIAGNOSE] or by_phase[REMEDIATE] + by_phase[VERIFY])
         outcome = HEALTHY if initial == OK else ACTION_NEEDED
         return {"outcome": outcome, "initial_status": initial, "status": initial, "remediated": False}
+    initial = worst(by_phase[DIAGNOSE]) if by_phase[DIAGNOSE] else UNKNOWN
     after = by_phase[VERIFY] + by_phase[REMEDIATE]
     status = worst(after) if by_phase[VERIFY] else worst(after + [initial if initial != OK else UNKNOWN])
     if status != OK:
         outcome = UNRESOLVED
-    else:
-        outcome = HEALTHY if initial == OK else RESOLVED
+    else:  # something was wrong and is fixed, or an operation (a deploy, a restart) went through
+        outcome = RESOLVED if by_phase[DIAGNOSE] and initial != OK else HEALTHY
     return {"outcome": outcome, "initial_status": initial, "status": status, "remediated": ran}
 
 
@@ -115,7 +117,7 @@ def run_outcome(findings, actions=(), hosts=()):
     for name in sorted(names, key=lambda n: n or ""):
         per_host[name] = host_outcome([f for f in findings if f.get("host") == name],
                                       [a for a in actions if a.get("host") == name])
-    chosen = [h for h in per_host.values()]
+    chosen = list(per_host.values())
     outcome = NOT_CHECKED
     for candidate in _PRECEDENCE:
         if any(h["outcome"] == candidate for h in chosen):

@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks as declarative_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import ServiceError
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import UNKNOWN, make_finding

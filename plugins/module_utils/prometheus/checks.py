@@ -16,7 +16,7 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks as declarative_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, ServiceError
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     ABOVE,

@@ -25,7 +25,7 @@ import os
 import re
 import subprocess
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import log_sources as log_sources
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import log_sources
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import ref as workload_ref
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput

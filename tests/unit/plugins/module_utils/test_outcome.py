@@ -40,6 +40,10 @@ NC = dict(not_configured_finding("redis_reachable", "redis", "opsbook_redis", "h
     ([f("critical"), f("critical", "remediate")], [act(dry_run=True)], ("action_needed", "critical", "critical", 2)),
     # nothing wrong, a change (a deploy) verified: still healthy
     ([f("ok"), f("ok", "verify")], [act()], ("healthy", "ok", "ok", 0)),
+    # an operation with no diagnosis (restart-all): its plan in check mode, then done and verified
+    ([f("ok", "remediate")], [act(dry_run=True)], ("healthy", "ok", "ok", 0)),
+    ([f("ok", "remediate"), f("ok", "verify")], [act()], ("healthy", "unknown", "ok", 0)),
+    ([f("ok", "verify"), f("critical", "remediate", state="failed")], [act()], ("unresolved", "unknown", "critical", 2)),
     # nothing checked at all, or only services the inventory does not name
     ([], [], ("not_checked", "unknown", "unknown", 3)),
     ([NC], [], ("not_checked", "unknown", "unknown", 3)),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql as promql
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 

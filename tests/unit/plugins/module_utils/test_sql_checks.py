@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import sql_checks as sql_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import sql_checks
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
