@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from health_check import timed  # noqa: E402  (same timing helper as the health-check bench)

@@ -10,7 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
 
 REPO = Path(__file__).resolve().parents[1]
 OPSBOOK = str(Path(sys.executable).with_name("opsbook"))

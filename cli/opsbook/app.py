@@ -8,7 +8,7 @@ import sys
 import click
 
 # Exit codes follow a run's outcome (module_utils.outcome has the table).
-from ansible_collections.opsbook.runbooks.plugins.module_utils.outcome import (  # noqa: F401 - re-exported
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (  # noqa: F401 - re-exported
     EXIT_CRITICAL,
     EXIT_NOT_CHECKED,
     EXIT_OK,

@@ -10,9 +10,9 @@ import yaml
 
 def collection_root() -> Path:
     """The opsbook.runbooks collection as Ansible sees it (installed or editable)."""
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import findings
+    import ansible_collections.opsbook.runbooks as collection
 
-    return Path(findings.__file__).resolve().parents[2]
+    return Path(collection.__path__[0]).resolve()
 
 
 def lab_inventory() -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import NOT_CONFIGURED, severity
-from ansible_collections.opsbook.runbooks.plugins.module_utils.outcome import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import NOT_CONFIGURED, severity
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (
     DIAGNOSE,
     REMEDIATE,
     VERIFY,

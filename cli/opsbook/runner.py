@@ -15,12 +15,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import scrub
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import scrub
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     make_finding,
 )
-from ansible_collections.opsbook.runbooks.plugins.module_utils.outcome import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (
     EXIT_RUN_FAILED,
     PhaseTracker,
     run_outcome,

@@ -9,7 +9,7 @@ from contextlib import closing
 import psycopg2
 from kubernetes import client, config
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
 
 DB, NS, WORKLOADS = "dbrm_molecule", "dbrm-molecule", {"backend": 2, "worker": 1}
 

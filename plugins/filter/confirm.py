@@ -24,7 +24,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 from ansible.module_utils.six.moves import shlex_quote
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import OK, WARNING, make_finding
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import OK, WARNING, make_finding
 
 NOT_CONFIRMED = "not_confirmed"
 CONFIRMED = "confirmed"

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import findings as fv
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import findings as fv
 
 
 def health_status(value, warn=None, crit=None, direction="above"):

@@ -9,9 +9,9 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_lag
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import FindingError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import lag as kafka_lag
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import FindingError
 
 
 def kafka_consumer_groups(text, group=None):

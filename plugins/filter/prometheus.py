@@ -9,8 +9,8 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import promql
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
 def api_latency_queries(histogram, window="5m", group_by=None, selector="", status_label="status",

@@ -14,8 +14,9 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_diagnostics, redis_info
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import FindingError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import diagnostics as redis_diagnostics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import info as redis_info
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import FindingError
 
 
 def redis_info_filter(text, sections=False):

@@ -16,7 +16,7 @@ import datetime
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import findings as fv
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import findings as fv
 
 DONE = "done"
 DRY_RUN = "dry_run"
@@ -47,18 +47,22 @@ def workload_step_row(result, workload, step="restart"):
 
 
 def _finding(row, check):
+    """A row's finding: done rows verify, the others say what happened to the step (remediate)."""
     target, step = row["workload"], row["step"]
     if row["outcome"] == DONE:
         detail = ""
         if row.get("revision") is not None and row.get("previous_revision") is not None:
             detail = ", revision %s -> %s" % (row["previous_revision"], row["revision"])
         return fv.make_finding(check, fv.OK, "%s: %s done and ready%s" % (target, step, detail),
-                               state=row["outcome"], target=target)
+                               state=row["outcome"], target=target, phase="verify")
     if row["outcome"] == DRY_RUN:
-        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), state=row["outcome"], target=target)
+        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), state=row["outcome"], target=target,
+                               phase="remediate")
     if row["outcome"] == SKIPPED:
-        return fv.make_finding(check, fv.WARNING, "%s: %s %s" % (target, step, row["message"]), state=row["outcome"], target=target)
-    return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, step, row["message"]), state=row["outcome"], target=target)
+        return fv.make_finding(check, fv.WARNING, "%s: %s %s" % (target, step, row["message"]), state=row["outcome"], target=target,
+                               phase="remediate")
+    return fv.make_finding(check, fv.CRITICAL, "%s: %s failed: %s" % (target, step, row["message"]), state=row["outcome"],
+                           target=target, phase="remediate")
 
 
 def workload_step_findings(rows, check="workload_restart"):
@@ -214,11 +218,12 @@ def deploy_verdict(update_result, target, image, smoke_result=None, rollback_res
     if isinstance(rollback_result, dict) and rollback_result and not rollback_result.get("skipped"):
         rolled = workload_step_row(rollback_result, target, "rollback")
     if row["outcome"] == DRY_RUN:
-        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), state="dry_run", target=target)
+        return fv.make_finding(check, fv.OK, "%s: check mode, %s" % (target, row["message"]), state="dry_run", target=target,
+                               phase="remediate")
     if row["outcome"] == DONE and (smoke is None or smoke.get("status") == fv.OK):
         smoked = "smoke checks passed" if smoke is not None else "no smoke checks configured"
         return fv.make_finding(check, fv.OK, "%s: deployed %s (revision %s -> %s), %s" % (
-            target, image, row["previous_revision"], row["revision"], smoked), state="deployed", target=target)
+            target, image, row["previous_revision"], row["revision"], smoked), state="deployed", target=target, phase="verify")
     if row["outcome"] == DONE:
         why = "smoke checks %s after %s attempt(s)" % (smoke.get("status"), smoke_attempts or smoke.get("attempts") or 1)
     else:
@@ -231,7 +236,7 @@ def deploy_verdict(update_result, target, image, smoke_result=None, rollback_res
         after = "rollback FAILED: %s" % rolled["message"]
     state = "rolled_back" if rolled is not None and rolled["outcome"] == DONE else "failed"
     return fv.make_finding(check, fv.CRITICAL, "%s: deploy of %s failed, %s; %s" % (target, image, why, after),
-                           state=state, target=target)
+                           state=state, target=target, phase="verify" if row["outcome"] == DONE else "remediate")
 
 
 class FilterModule(object):

@@ -48,8 +48,8 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import OpsbookError
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import OpsbookError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
 
 
 class LookupModule(LookupBase):

@@ -103,9 +103,9 @@ findings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import overall
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import common as backup_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import overall
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action
 
 
 def main():

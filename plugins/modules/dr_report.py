@@ -123,8 +123,8 @@ findings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import report as backup_report
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action
 
 
 def main():

@@ -102,8 +102,8 @@ findings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_files
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import files as backup_files
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action
 
 
 def main():

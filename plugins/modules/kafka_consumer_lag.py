@@ -201,8 +201,9 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, kafka_lag
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import lag as kafka_lag
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

@@ -195,8 +195,9 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, kafka_saga
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import saga as kafka_saga
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

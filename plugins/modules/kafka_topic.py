@@ -155,9 +155,10 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, kafka_topics
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import OpsbookError, scrub
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action, run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import topics as kafka_topics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import OpsbookError, scrub
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action, run_diagnostic
 
 
 def main():

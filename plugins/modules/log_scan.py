@@ -81,25 +81,25 @@ options:
   pod_container:
     description: Only this container of each pod; default is every container.
     type: str
-  workloads:
+  ref:
     description:
-      - Read the logs of these workloads, each with the logs its backend keeps - pods for V(kubernetes),
-        containers for V(compose), the journal for V(systemd).
-      - Each a dictionary C({kind, name, namespace, project, docker_host}) as the C(opsbook.runbooks.workload_refs)
-        filter writes them from inventory references such as C(bff), C(compose/backend) or C(systemd/etl-service);
-        other keys are ignored.
-    type: list
-    elements: dict
-    default: []
+      - Read the logs of this workload, or of each of a list of them, with the logs its backend keeps - pods for
+        V(kubernetes), containers for V(compose), the journal for V(systemd).
+      - Each a workload reference as the M(opsbook.runbooks.workload) module takes it - a string V(bff),
+        V(deployment/worker), V(statefulset/kafka), V(compose/backend), V(systemd/etl-service), or a dict
+        C({kind, name, resource, namespace, project, docker_host}); what it does not say comes from O(namespace),
+        O(project), O(docker_host) and the systemd options.
+    type: raw
+    aliases: [workloads]
   project:
     description:
-      - Read the logs (stdout and stderr) of this docker compose project's containers, when O(services) names
-        some or no other log source is given.
-      - Next to other sources (O(workloads), O(paths), pods, the journal) it is only the default project of compose
-        workloads, as when it comes from the inventory's C(opsbook_docker) through the C(docker) action group.
+      - The docker compose project - the default project of compose references in O(ref) (usually from
+        C(opsbook_docker) through module_defaults).
+      - Its containers' logs (stdout and stderr) are read when O(services) names some of its services, or when
+        nothing else is given to read (every service).
     type: str
   services:
-    description: Only the containers of these services of O(project); default is every service.
+    description: Read the containers of these services of O(project).
     type: list
     elements: str
     default: []
@@ -110,6 +110,7 @@ options:
 extends_documentation_fragment:
   - opsbook.runbooks.kubernetes
   - opsbook.runbooks.docker
+  - opsbook.runbooks.systemd
 attributes:
   check_mode:
     support: full
@@ -148,8 +149,9 @@ EXAMPLES = r"""
 
 - name: Slow requests in the logs of the API workloads, wherever they run
   opsbook.runbooks.log_scan:
-    workloads: "{{ ['bff', 'compose/backend'] | opsbook.runbooks.workload_refs('kubernetes', 'production', 'api_workloads',
-                   {'project': 'conectsuite'}) }}"
+    ref: [bff, compose/backend, systemd/etl-service]
+    namespace: production
+    project: conectsuite
     patterns:
       - {name: slow, regex: "(?i)slow|timeout|latency", warn: 1}
 
@@ -218,10 +220,11 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import log_scan as log_scan_utils
-from ansible_collections.opsbook.runbooks.plugins.module_utils.docker_engine import docker_common_argument_spec
-from ansible_collections.opsbook.runbooks.plugins.module_utils.k8s_common import kubernetes_common_argument_spec
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import log_scan as log_scan_utils
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker.common import docker_common_argument_spec
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes.common import kubernetes_common_argument_spec
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.systemd_backend import systemd_argument_spec
 
 
 def main():
@@ -242,10 +245,11 @@ def main():
         project=dict(type="str"),
         services=dict(type="list", elements="str", default=[]),
         max_lines=dict(type="int", default=10000),
-        workloads=dict(type="list", elements="dict", default=[]),
+        ref=dict(type="raw", aliases=["workloads"]),
     )
     argument_spec.update(kubernetes_common_argument_spec())
     argument_spec.update(docker_common_argument_spec())
+    argument_spec.update(systemd_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_diagnostic(module, "log_source", "log sources", lambda: log_scan_utils.log_scan(module.params))
 

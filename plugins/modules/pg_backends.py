@@ -155,8 +155,9 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import pg_backends, postgres
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import backends as pg_backends
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action
 
 
 def main():

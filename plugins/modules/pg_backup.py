@@ -161,8 +161,8 @@ findings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_postgres
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import postgres as backup_postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action
 
 
 def main():

@@ -150,8 +150,9 @@ status:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import pg_explain, postgres
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import explain as pg_explain
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

@@ -303,8 +303,9 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import pg_diagnostics, postgres
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import diagnostics as pg_diagnostics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

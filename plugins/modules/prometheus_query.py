@@ -176,8 +176,10 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import declarative_checks, prometheus, prometheus_checks
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import common as prometheus
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import checks as prometheus_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

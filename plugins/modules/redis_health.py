@@ -295,8 +295,9 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common, redis_diagnostics
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import diagnostics as redis_diagnostics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

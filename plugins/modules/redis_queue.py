@@ -213,9 +213,10 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common, redis_queue
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import overall
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action, run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import queue as redis_queue
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import overall
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action, run_diagnostic
 
 
 def main():

@@ -153,8 +153,10 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import declarative_checks, postgres, sql_checks
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import declarative_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import sql_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_diagnostic
 
 
 def main():

@@ -29,18 +29,28 @@ description:
     later C(docker-compose up) goes back to the file's image. C(scale) is refused (it needs the compose file).
   - V(systemd) works on a unit with C(systemctl) (C(status), C(restart), C(start), C(stop), C(wait)).
   - A scale to zero replicas and C(stop) need O(confirm) set to the workload's name.
+  - The workload is O(ref) (one reference, as inventories write it) or O(kind) and O(name); what the reference does
+    not say (namespace, kubeconfig, context, compose project, Docker engine, systemd scope) comes from the module's
+    options, which the playbooks set from C(opsbook_kubernetes), C(opsbook_docker) and C(opsbook_systemd).
 options:
+  ref:
+    description:
+      - The workload as one reference - a string V(order-service) (a Kubernetes Deployment), V(deployment/worker),
+        V(statefulset/kafka) (also C(deploy/), C(sts/), C(kubernetes/)), V(compose/backend) (a service of O(project)),
+        V(systemd/etl-service) (a unit), or a dict C({kind, name, resource, namespace, project, docker_host}) whose
+        keys override the module's options (C(replicas) and C(label), as the C(opsbook.runbooks.workload_refs) filter
+        writes them, are ignored).
+      - Mutually exclusive with O(kind) and O(name).
+    type: raw
   kind:
-    description: Backend that runs the workload.
+    description: Backend that runs the workload; required with O(name).
     type: str
-    required: true
     choices: [kubernetes, compose, systemd]
   name:
     description:
       - The workload. V(kubernetes) - the Deployment or StatefulSet; V(compose) - the service; V(systemd) - the unit
-        (C(.service) is added when no suffix is given).
+        (O(systemd_unit_suffix) is added when no suffix is given). Required unless O(ref) is given.
     type: str
-    required: true
   operation:
     description:
       - What to do. V(status) is read-only. V(wait) waits until the workload is rolled out / running and healthy.
@@ -85,6 +95,7 @@ options:
 extends_documentation_fragment:
   - opsbook.runbooks.kubernetes
   - opsbook.runbooks.docker
+  - opsbook.runbooks.systemd
 attributes:
   check_mode:
     support: full
@@ -107,9 +118,13 @@ author:
 EXAMPLES = r"""
 - name: Is the API unit running?
   opsbook.runbooks.workload:
-    kind: systemd
-    name: conectcrm-api
+    ref: systemd/conectcrm-api
   register: api
+
+- name: Rollout status of the worker Deployment (namespace, kubeconfig from module_defaults / opsbook_kubernetes)
+  opsbook.runbooks.workload:
+    ref: deployment/worker
+    operation: wait
 
 - name: Restart it and wait until it is active again
   opsbook.runbooks.workload:
@@ -120,9 +135,8 @@ EXAMPLES = r"""
 
 - name: Status of the backend service of the conectsuite compose project
   opsbook.runbooks.workload:
-    kind: compose
+    ref: compose/backend
     project: conectsuite
-    name: backend
     docker_host: unix:///var/run/docker.sock
 
 - name: Deploy a new image of the API Deployment and wait for the rollout
@@ -146,10 +160,8 @@ EXAMPLES = r"""
 
 - name: Stop a StatefulSet (scale to 0, replicas remembered for start)
   opsbook.runbooks.workload:
-    kind: kubernetes
-    resource: statefulset
+    ref: statefulset/worker
     namespace: shop
-    name: worker
     operation: stop
     confirm: worker
 """
@@ -342,15 +354,20 @@ duration:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine, k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker import common as docker_engine
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import dispatch as workload
-from ansible_collections.opsbook.runbooks.plugins.module_utils.module_runner import run_action, run_diagnostic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import ref as workload_ref
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.systemd_backend import systemd_argument_spec
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner import run_action, run_diagnostic
 
 
 def main():
     argument_spec = dict(
-        kind=dict(type="str", required=True, choices=list(workload.KINDS)),
-        name=dict(type="str", required=True),
+        ref=dict(type="raw"),
+        kind=dict(type="str", choices=list(workload.KINDS)),
+        name=dict(type="str"),
         operation=dict(type="str", default="status", choices=list(workload.OPERATIONS)),
         replicas=dict(type="int"),
         revision=dict(type="int"),
@@ -363,8 +380,14 @@ def main():
     )
     argument_spec.update(k8s_common.kubernetes_common_argument_spec())
     argument_spec.update(docker_engine.docker_common_argument_spec())
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
+    argument_spec.update(systemd_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[("ref", "kind"), ("ref", "name")], required_one_of=[("ref", "name")],
+                           required_together=[("kind", "name")])
+    try:
+        params = workload_ref.apply_ref(module.params)
+    except InvalidInput as exc:
+        module.fail_json(msg=str(exc))
 
     def call():
         return workload.dispatch(params, module.check_mode)

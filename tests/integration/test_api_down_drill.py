@@ -103,7 +103,7 @@ def test_stopped_backend_is_restarted_health_up_and_mttr_reported(project, pg_pa
     assert mttr["threshold"]["crit"] == 7
     # the diagnosis before the action is in the same report: backend down, endpoint unreachable, logs collected
     assert findings_by(report, "http_reachable", phase="diagnose")["backend"]["status"] == "critical"
-    assert findings_by(report, "http_reachable", phase="verify")["backend"]["status"] == "ok"
+    assert findings_by(report, "http_status", phase="verify")["backend"]["status"] == "ok"  # answered 200 after the fix
     logs = findings_by(report, "api_down_logs")[target]
     assert logs["message"].startswith(f"backend: {logs['value']} log lines collected before any change from container/")
     checks = [f["check"] for f in report["findings"]]
@@ -198,8 +198,8 @@ def test_kubernetes_database_scaled_to_zero_is_started_then_the_app_restarted(k8
         return (200, {"status": "UP"}) if up else (503, {"status": "DOWN"})
 
     with HealthServer(answer) as url:
-        vars_ = {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "api_down_kind": "kubernetes",
-                 "api_down_namespace": namespace, "api_down_health_url": url, "api_down_health_json_query": "status",
+        vars_ = {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": namespace},
+                 "api_down_app": "deployment/backend", "api_down_database": "postgres", "api_down_health_url": url, "api_down_health_json_query": "status",
                  "api_down_timeout": 60, "api_down_verify_delay": 1}
         proc, report = run_scenario(tmp_path, "api-down", vars_, "--remediate")
     assert report["run"]["failed"] is False, report["failures"]

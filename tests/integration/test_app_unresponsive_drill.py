@@ -49,7 +49,7 @@ def restarted(dep):
 
 
 def base_vars(k8s_lab, namespace, url):
-    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "app_unresponsive_namespace": namespace,
+    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": namespace},
             "app_unresponsive_health_endpoints": [{"name": "backend", "url": url}],
             "app_unresponsive_health_json_query": "status", "app_unresponsive_timeout": 60,
             "app_unresponsive_verify_attempts": 5, "app_unresponsive_verify_delay": 0.5}

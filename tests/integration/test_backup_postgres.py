@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers import lab_state, run_module
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import common as backup_common
 
 
 def _connect(pg_params, dbname):

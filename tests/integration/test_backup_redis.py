@@ -12,7 +12,7 @@ import redis
 
 from tests.helpers import lab_state, run_module
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import common as backup_common
 
 SRC_DB, DST_DB = 8, 9
 

@@ -135,7 +135,8 @@ def test_queue_backlog_remediation_restarts_workers_requeues_and_rechecks_drain(
     mlbling = ["-i", str(REPO / "inventories" / "mlbling-lab")]
     with seed_namespace(k8s_lab, "redist", {"worker": 1, "backend": 2}) as ns:
         variables = queue_vars([queue], queue_backlog_dead_letter_queue=dead, queue_backlog_requeue_count=25,
-                               queue_backlog_samples=2, queue_backlog_interval=0.2, queue_backlog_workload_namespace=ns,
+                               queue_backlog_samples=2, queue_backlog_interval=0.2,
+                               opsbook_kubernetes={"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns},
                                queue_backlog_log_since_minutes=LOG_WINDOW)
 
         unconfigured = report_of(run_cli("run", "queue-backlog", "--json", "--remediate", "--check", "-e", variables))

@@ -31,15 +31,16 @@ def image(k8s_lab, namespace):
 @pytest.fixture
 def orders(k8s_lab, scen_namespace):
     sl.create_deployment(k8s_lab, scen_namespace, "orders", image="lab.local/orders:1")
-    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "deploy_namespace": scen_namespace,
-            "deploy_workload": "orders", "deploy_timeout": 60, "deploy_smoke_attempts": 2, "deploy_smoke_delay": 0.5}
+    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": scen_namespace},
+            "deploy_workload": "deployment/orders", "deploy_timeout": 60, "deploy_smoke_attempts": 2, "deploy_smoke_delay": 0.5}
 
 
 def test_deploy_with_passing_smoke_then_failing_smoke_rolls_back(k8s_lab, scen_namespace, orders, smoke_up, tmp_path):
     target = f"{scen_namespace}/orders"
     good = dict(orders, deploy_image="lab.local/orders:2", deploy_smoke_endpoints=[{"name": "orders", "url": smoke_up}])
     proc, report = sl.run_scenario(tmp_path, "deploy", good, "--check")
-    assert sl.findings_by(report, "deploy_result")[target]["value"] == "dry_run"
+    assert sl.findings_by(report, "deploy_result")[target]["state"] == "dry_run"
+    assert (report["outcome"], proc.returncode) == ("healthy", 0)  # the plan: nothing wrong, nothing changed
     assert image(k8s_lab, scen_namespace) == "lab.local/orders:1" and sl.revision(k8s_lab, scen_namespace, "orders") == 1
 
     proc, report = sl.run_scenario(tmp_path, "deploy", good)
@@ -53,7 +54,8 @@ def test_deploy_with_passing_smoke_then_failing_smoke_rolls_back(k8s_lab, scen_n
     proc, report = sl.run_scenario(tmp_path, "deploy", bad)
     assert proc.returncode == 2 and report["run"]["failed"] is False, report["failures"]
     result = sl.findings_by(report, "deploy_result")[target]
-    assert (result["status"], result["value"]) == ("critical", "rolled_back")
+    assert (result["status"], result["state"]) == ("critical", "rolled_back")
+    assert (report["outcome"], proc.returncode) == ("unresolved", 2)  # the deploy did not go through
     assert result["message"].startswith(f"{target}: deploy of lab.local/orders:3 failed, smoke checks critical after 2 attempt(s); "
                                         "rolled back")
     assert [a["action"] for a in report["actions"]][-1] == "rollback"
@@ -77,7 +79,7 @@ def test_pre_deploy_backup_and_no_rollback_when_off(k8s_lab, scen_namespace, ord
 def test_rollback_scenario_goes_back_to_the_previous_image(k8s_lab, scen_namespace, orders, smoke_up, tmp_path):
     sl.run_scenario(tmp_path, "deploy", dict(orders, deploy_image="lab.local/orders:2"))
     assert image(k8s_lab, scen_namespace) == "lab.local/orders:2"
-    variables = {"opsbook_kubernetes": orders["opsbook_kubernetes"], "rollback_namespace": scen_namespace,
+    variables = {"opsbook_kubernetes": orders["opsbook_kubernetes"],
                  "rollback_workload": "orders", "rollback_timeout": 60,
                  "rollback_smoke_endpoints": [{"name": "orders", "url": smoke_up}]}
     proc, report = sl.run_scenario(tmp_path, "rollback", variables)  # no --remediate: status only

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, ServiceError, ServiceUnreachable
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker import common as docker_engine
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, ServiceError, ServiceUnreachable
 from tests.docker_cli import docker
 from tests.helpers import closed_port, poll
 

@@ -237,15 +237,15 @@ def test_etl_service_status_systemd_here_and_a_deployment(etl_db, etl_api, k8s_l
     """The ETL service as the seed runs it (systemd: not PID 1 on this machine, so unreachable, and never
     restarted), and as a Deployment of a namespace of our own (running: no restart with --remediate)."""
     url, _calls = etl_api
-    proc, _report, found = run_etl(etl_db, url, "--remediate", "--check", "-e", "etl_pipeline_service=etl-service")
+    proc, _report, found = run_etl(etl_db, url, "--remediate", "--check", "-e", "etl_pipeline_service=systemd/etl-service")
     unit = found["workload_reachable"]
     assert (unit["status"], unit["target"]) == ("critical", "systemd/etl-service"), proc.stderr
     assert unit["message"].startswith("systemd is not running on this host")
     assert "etl_service" not in found
 
     with seed_namespace(k8s_lab, "pgt-etl", {"etl-service": 1}) as ns:
-        service = json.dumps({"etl_pipeline_service": {"kind": "kubernetes", "name": "etl-service", "namespace": ns},
-                              "opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}})
+        service = json.dumps({"etl_pipeline_service": "deployment/etl-service",
+                              "opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns}})
         proc, report, found = run_etl(etl_db, url, "--remediate", "-e", service)
         ready = found["workload_ready"]
         assert (ready["status"], ready["target"], ready["value"], ready["threshold"]) == (

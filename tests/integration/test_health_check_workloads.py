@@ -32,7 +32,7 @@ def workloads(k8s_lab, scen_namespace):
                                   "spec": {"nodeSelector": {"opsbook.lab/none": "true"},
                                            "containers": [{"name": "stuck", "image": "lab.local/stuck:1"}]}}}}
     apps(k8s_lab).create_namespaced_deployment(scen_namespace, body, _request_timeout=10)
-    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "health_check_workload_namespace": scen_namespace}
+    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": scen_namespace}}
 
 
 def test_ready_workload_is_ok_and_unschedulable_one_is_critical(k8s_lab, scen_namespace, workloads, tmp_path):

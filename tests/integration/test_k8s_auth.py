@@ -22,8 +22,8 @@ pytestmark = pytest.mark.lab
 pytest.importorskip("kubernetes")
 from kubernetes import client  # noqa: E402
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import k8s_common  # noqa: E402
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import ServiceError  # noqa: E402
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common  # noqa: E402
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import ServiceError  # noqa: E402
 from tests.helpers import poll, run_module  # noqa: E402
 from tests.integration.k8s_seed import scratch_namespace  # noqa: E402
 
@@ -162,7 +162,7 @@ def run_module_in_pod(name, args, sa_dir):
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=False, _ansible_no_log=False)}, handle)
     code = ("import runpy, sys\n"
-            "from ansible_collections.opsbook.runbooks.plugins.module_utils import k8s_common\n"
+            "from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common\n"
             "k8s_common.SERVICE_ACCOUNT_DIR = sys.argv.pop(1)\n"
             "runpy.run_module('ansible_collections.opsbook.runbooks.plugins.modules.%s', run_name='__main__')\n" % name)
     try:

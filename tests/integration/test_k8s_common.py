@@ -9,8 +9,8 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import k8s_common  # noqa: E402
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import ServiceError, ServiceUnreachable  # noqa: E402
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common  # noqa: E402
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import ServiceError, ServiceUnreachable  # noqa: E402
 from tests.helpers import closed_port  # noqa: E402
 
 pytestmark = pytest.mark.lab

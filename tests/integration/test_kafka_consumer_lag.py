@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka import TopicPartition
 
 from ansible_collections.opsbook.runbooks.plugins.filter.kafka import kafka_consumer_groups
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_lag
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import lag as kafka_lag
 from tests.helpers import closed_port, run_module
 from tests.kafka_lab import consumer_group_command, scratch, tool_rows  # noqa: F401 - scratch is a fixture
 
@@ -120,7 +120,7 @@ def test_drill_growing_lag_with_consumer_stopped_is_error_stop(kafka_params, scr
     assert part["lags"] == [6, 11, 16] and part["offsets"] == [4, 4, 4]
     assert "stopped" in part["reason"] and "6 -> 11 -> 16" in part["reason"]
     finding = next(f for f in result["findings"] if f["check"] == "kafka_consumer_lag_trend")
-    assert finding["status"] == "critical" and finding["value"] == "ERROR"
+    assert finding["status"] == "critical" and (finding["value"], finding["state"]) == (None, "error")
 
 
 def test_drill_slow_consumer_is_warning(kafka_params, scratch):

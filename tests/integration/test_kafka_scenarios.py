@@ -34,7 +34,8 @@ def test_kafka_consumer_lag_scenario_scales_the_consumers(scratch, k8s_lab):
     techbra = ["-i", str(REPO / "inventories" / "techbra-lab")]
     with seed_namespace(k8s_lab, "kafkat", {"order-service": 2, "billing-service": 2, "inventory-service": 2}) as ns:
         variables = json.dumps({"kafka_consumer_lag_groups": [group], "kafka_consumer_lag_threshold": 15,
-                                "kafka_consumer_lag_dlq_pattern": f"^{prefix}.*dlq", "kafka_consumer_lag_workload_namespace": ns,
+                                "kafka_consumer_lag_dlq_pattern": f"^{prefix}.*dlq",
+                                "opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns},
                                 "kafka_consumer_lag_watch_samples": 2, "kafka_consumer_lag_watch_interval": 0.2})
 
         unconfigured = report(run_cli("run", "kafka-consumer-lag", "--json", "--remediate", "-e", variables))

@@ -135,8 +135,8 @@ def test_techbra_profile_deployments_are_ready(k8s_lab, lab):
     pod = client.CoreV1Api(k8s_lab["api_client"]).read_namespaced_pod("kafka-0", "techbra-test", _request_timeout=5)
     assert pod.status.phase == "Running"
     # the profile's data side: topics in the lab's Kafka, the database in its PostgreSQL
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import postgres as pg
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as pg
 
     params = {"bootstrap_servers": lab["services"]["kafka"]["bootstrap_servers"], "request_timeout": 5.0}
     topics = kafka_common.admin_client(params).list_topics(timeout=10).topics
@@ -187,7 +187,7 @@ def test_mlbling_profile_through_the_cli(k8s_lab, lab):
     config = client.CoreV1Api(k8s_lab["api_client"]).read_namespaced_config_map(
         "backend-config", "production", _request_timeout=5)
     assert config.data == {"SYNC_QUEUE": "sync_queue", "LOG_LEVEL": "info"}
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
 
     svc = lab["services"]["redis"]
     redis = redis_common.connect({"host": svc["host"], "port": svc["port"], "username": svc["user"],

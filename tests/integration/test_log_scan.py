@@ -97,7 +97,7 @@ def test_journal_without_journald(tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    ({}, "paths, journal, pod_selector, pod_workload, project or workloads: give at least one log source"),
+    ({}, "paths, journal, pod_selector, pod_workload, project or ref: give at least one log source"),
     ({"paths": ["/x"], "since_minutes": 0}, "since_minutes must be positive"),
     ({"paths": ["/x"], "patterns": [{"name": "bad", "regex": "(["}]}, "patterns[0] (bad): regex '([' is invalid"),
     ({"paths": ["/x"], "patterns": [{"name": "a"}]}, "patterns[0]: name and regex are required"),

@@ -70,19 +70,24 @@ def test_missing_service_is_unknown_and_dead_engine_is_critical(docker_lab, proj
 
 
 def test_workload_references_pick_each_backend_source(docker_lab, project, tmp_path):
-    """`workloads` as the workload_refs filter writes them: a compose reference reads that service's containers,
-    a systemd one the journal of that unit; the counts equal the per-source options' counts."""
+    """`ref`: a compose reference reads that service's containers (project and engine from the module's options,
+    as module_defaults pass opsbook_docker, which then is no source of its own), a systemd one the journal of that
+    unit; the counts equal the per-source options' counts."""
     journal = tmp_path / "journal"  # no journal on this machine: an unreadable source, reported as such
-    refs = [{"kind": "compose", "name": "web", "project": project, "docker_host": docker_lab["docker_host"],
-             "label": "compose/web"},
-            {"kind": "systemd", "name": "etl-service"}]
-    result = run_module("log_scan", {"workloads": refs, "since_minutes": 10, "journal_directory": str(journal)})
+    result = run_module("log_scan", {"ref": ["compose/web", "systemd/etl-service"], "project": project,
+                                     "docker_host": docker_lab["docker_host"], "since_minutes": 10,
+                                     "journal_directory": str(journal)})
     assert result.get("failed") is not True, result
     direct = run_module("log_scan", {"project": project, "services": ["web"], "docker_host": docker_lab["docker_host"],
                                      "since_minutes": 10})
+    assert len(result["sources"]) == 2, result["sources"]  # the project itself is not read
     assert result["sources"][0] == direct["sources"][0] and result["counts"] == direct["counts"]
-    assert result["sources"][1]["source"].startswith("journal") and result["sources"][1]["error"]
-    refused = run_module("log_scan", {"workloads": [{"kind": "lxc", "name": "web"}]})
-    assert refused["failed"] and refused["msg"] == "workloads[0].kind must be kubernetes, compose or systemd, got 'lxc'"
-    no_project = run_module("log_scan", {"workloads": [{"kind": "compose", "name": "web"}]})
-    assert no_project["failed"] and no_project["msg"] == "workloads[0]: a compose workload needs a project"
+    assert result["sources"][1]["source"] == "journal:etl-service.service" and result["sources"][1]["error"]
+    said = run_module("log_scan", {"ref": {"kind": "compose", "name": "web", "project": project},
+                                   "project": "other", "docker_host": docker_lab["docker_host"], "since_minutes": 10})
+    assert said["sources"] == direct["sources"]  # what the reference says wins over the module's options
+    refused = run_module("log_scan", {"ref": [{"kind": "lxc", "name": "web"}]})
+    assert refused["failed"] and refused["msg"] == "ref[0]: kind must be one of kubernetes, compose, systemd, got 'lxc'"
+    no_project = run_module("log_scan", {"ref": "compose/web"})
+    assert no_project["failed"] and no_project["msg"] == (
+        "ref: compose/web needs a compose project (project, or opsbook_docker.project)")

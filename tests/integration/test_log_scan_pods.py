@@ -50,10 +50,14 @@ def test_pod_logs_of_a_workload_match_kubectl(k8s_lab, scen_namespace):
                                        "namespace": scen_namespace, "kubeconfig": k8s_lab["kubeconfig"],
                                        "since_minutes": WINDOW})
     assert by_label["counts"] == result["counts"]
-    # the same pods as a workload reference (what roles pass from the inventory)
-    by_ref = run_module("log_scan", {"workloads": [{"kind": "kubernetes", "name": "api", "namespace": scen_namespace}],
+    # the same pods as a workload reference (what roles pass from the inventory): the namespace from the module's
+    # options (module_defaults from opsbook_kubernetes), or said by the reference itself
+    by_ref = run_module("log_scan", {"ref": "deployment/api", "namespace": scen_namespace,
                                      "kubeconfig": k8s_lab["kubeconfig"], "since_minutes": WINDOW})
     assert by_ref["sources"] == result["sources"] and by_ref["counts"] == result["counts"]
+    by_dict = run_module("log_scan", {"ref": [{"name": "api", "namespace": scen_namespace}], "namespace": "elsewhere",
+                                      "kubeconfig": k8s_lab["kubeconfig"], "since_minutes": WINDOW})
+    assert by_dict["sources"] == result["sources"] and by_dict["counts"] == result["counts"]
 
 
 def test_missing_workload_is_unknown_and_dead_api_is_critical(k8s_lab, scen_namespace, tmp_path):
@@ -73,7 +77,7 @@ def test_missing_workload_is_unknown_and_dead_api_is_critical(k8s_lab, scen_name
 @pytest.mark.parametrize("args, message", [
     ({"pod_workload": "a", "pod_selector": "x=y"}, "pod_selector, pod_workload: give one of them, not both"),
     ({"paths": ["/tmp/x.log"], "pod_container": "api"}, "pod_container: needs pod_selector or pod_workload"),
-    ({}, "paths, journal, pod_selector, pod_workload, project or workloads: give at least one log source"),
+    ({}, "paths, journal, pod_selector, pod_workload, project or ref: give at least one log source"),
 ])
 def test_bad_pod_options_name_the_option(args, message):
     result = run_module("log_scan", args)

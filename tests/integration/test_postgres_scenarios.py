@@ -83,7 +83,7 @@ def test_connection_pool_restarts_the_app_deployment_only_with_remediate(sdb, k8
                "-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}",
                "-e", "postgres_connection_pool_size=1"]
     with seed_namespace(k8s_lab, "pgt", {"order-service": 2, "billing-service": 2}) as ns:
-        techbra += ["-e", f"postgres_connection_pool_workload_namespace={ns}"]
+        techbra += ["-e", json.dumps({"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns}})]
         proc, diagnosis = run_json("postgres-connection-pool", *techbra)
         use = [f for f in diagnosis["findings"] if f["check"] == "postgres_connection_utilization"]
         assert [(f["status"], f["threshold"]["crit"]) for f in use] == [("critical", 90)], proc.stderr

@@ -22,7 +22,7 @@ from tests.integration.scenario_lab import (  # noqa: E402
 def two_deployments(k8s_lab, scen_namespace):
     for name in ("orders", "billing"):
         create_deployment(k8s_lab, scen_namespace, name)
-    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"]}, "restart_all_namespace": scen_namespace,
+    return {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": scen_namespace},
             "restart_all_timeout": 60}
 
 

@@ -75,6 +75,26 @@ def test_status_matches_docker_inspect(compose_web):
     assert status["workload"] == f"{compose_web['project']}/web"
 
 
+def test_ref_takes_the_project_and_engine_from_the_module_options(compose_web):
+    """`ref: compose/web` as inventories write it; project and docker_host arrive as module options (module_defaults
+    from opsbook_docker), a dict reference may say its own."""
+    args = compose_web["args"]
+    options = {"project": args["project"], "docker_host": args["docker_host"], "timeout": 60}
+    direct = run_module("workload", dict(args, operation="wait"))
+    by_ref = run_module("workload", dict(options, ref="compose/web", operation="wait"))
+    assert by_ref.get("failed") is not True, by_ref
+    assert (by_ref["kind"], by_ref["workload"], by_ref["containers"][0]["id"]) == (
+        "compose", f"{compose_web['project']}/web", direct["containers"][0]["id"])
+    said = run_module("workload", dict(options, project="other", ref={"kind": "compose", "name": "web", "project": args["project"]}))
+    assert (said["workload"], said["status"]) == (f"{compose_web['project']}/web", "ok")
+    restarted = run_module("workload", dict(options, ref="compose/web", operation="restart"))
+    assert restarted.get("failed") is not True and [a["action"] for a in restarted["actions"]] == ["restart"], restarted
+    no_project = run_module("workload", {"ref": "compose/web", "docker_host": args["docker_host"]})
+    assert no_project["failed"] is True and no_project["msg"] == "project: the compose project is required for kind=compose"
+    bad = run_module("workload", dict(options, ref={"kind": "compose", "name": "web", "namespace": "x"}))
+    assert bad["failed"] is True and bad["msg"].startswith("ref: namespace is for kind kubernetes, not compose")
+
+
 def test_stop_is_critical_then_start_is_healthy(compose_web):
     args, env = compose_web["args"], compose_web["env"]
     assert run_module("workload", dict(args, operation="wait")).get("failed") is not True

@@ -273,3 +273,39 @@ def test_statefulset_status_restart_update_rollback_scale(k8s_lab, worker_statef
     assert _apps(k8s_lab).read_namespaced_stateful_set("worker", ns, _request_timeout=5).status.ready_replicas == 3
     pods = client.CoreV1Api(k8s_lab["api_client"]).list_namespaced_pod(ns, _request_timeout=5).items
     assert sorted(p.metadata.name for p in pods) == sorted(p["name"] for p in scaled["pods"]) == ["worker-0", "worker-1", "worker-2"]
+
+
+def test_ref_names_the_workload_and_the_module_options_fill_the_rest(k8s_lab, api_deployment, worker_statefulset):
+    """`ref` as inventories write it: the namespace and kubeconfig come from the module's options (module_defaults
+    from opsbook_kubernetes), unless a dict reference says its own namespace."""
+    ns = api_deployment["namespace"]
+    options = {"namespace": ns, "kubeconfig": k8s_lab["kubeconfig"], "timeout": 60}
+    by_kind = run_module("workload", dict(api_deployment, operation="wait"))
+    for ref in ("deployment/api", "api", {"name": "api"}, {"kind": "kubernetes", "name": "api", "label": "deployment/api"}):
+        result = run_module("workload", dict(options, ref=ref, operation="wait"))
+        assert result.get("failed") is not True, (ref, result)
+        assert (result["workload"], result["resource"], result["desired"], result["revision"]) == (
+            by_kind["workload"], "deployment", 2, by_kind["revision"]) == (f"{ns}/api", "deployment", 2, 1)
+    said = run_module("workload", dict(options, namespace="default", ref={"name": "api", "namespace": ns}))
+    assert said["workload"] == f"{ns}/api" and said["status"] == "ok"
+    sts = run_module("workload", dict(options, ref="statefulset/worker", operation="wait"))
+    assert (sts.get("failed"), sts["resource"], sts["workload"]) == (None, "statefulset", f"{ns}/worker")
+    restarted = run_module("workload", dict(options, ref="deployment/api", operation="restart"))
+    assert (restarted["previous_revision"], restarted["revision"]) == (1, 2)
+    missing = run_module("workload", dict(options, ref="statefulset/api"))  # the resource the reference says is used
+    assert missing["failed"] is True and missing["msg"] == f"statefulset {ns}/api not found", missing
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"ref": "pod/api"}, "ref: unknown prefix 'pod' in 'pod/api' (use one of compose, deploy, deployment, kubernetes, "
+                         "statefulset, sts, systemd, or a dict)"),
+    ({"ref": {"name": "api", "replica": 2}}, "ref: unknown key(s) replica (known: kind, name, resource, namespace, project, "
+                                              "docker_host, replicas)"),
+    ({"ref": "api", "name": "api"}, "parameters are mutually exclusive: ref|name"),
+    ({"ref": "api", "kind": "kubernetes"}, "parameters are mutually exclusive: ref|kind"),
+    ({}, "one of the following is required: ref, name"),
+    ({"name": "api"}, "parameters are required together: kind, name"),
+])
+def test_bad_ref_names_the_option(args, message):
+    result = run_module("workload", args)
+    assert result["failed"] is True and result["msg"] == message, result

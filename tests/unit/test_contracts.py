@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import (
-    docker_engine,
-    k8s_common,
-    kafka_common,
-    postgres,
-    prometheus,
-    redis_common,
-)
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker import common as docker_engine
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as postgres
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import common as prometheus
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
@@ -38,6 +37,7 @@ def fragment_options(name: str) -> dict:
         ("kubernetes", k8s_common.kubernetes_common_argument_spec()),
         ("docker", docker_engine.docker_common_argument_spec()),
         ("prometheus", prometheus.prometheus_common_argument_spec()),
+        ("systemd", systemd_backend.systemd_argument_spec()),
     ],
 )
 def test_doc_fragment_matches_common_argument_spec(fragment, spec):

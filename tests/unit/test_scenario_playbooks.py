@@ -49,7 +49,7 @@ def test_shared_play_maps_every_connection_dict_to_its_action_group():
         assert mapping[f"group/opsbook.runbooks.{group}"] == f"{{{{ opsbook_{group} | default({{}}) }}}}", group
     # every connection dictionary has an action group (and so a module_defaults entry)
     assert connection_dicts() <= set(groups), connection_dicts() - set(groups)
-    assert {"postgres", "redis", "kafka", "prometheus", "kubernetes", "docker"} <= set(groups)
+    assert {"postgres", "redis", "kafka", "prometheus", "kubernetes", "docker", "systemd"} <= set(groups)
 
 
 def test_shared_play_hosts_facts_and_role():
@@ -64,8 +64,8 @@ def test_shared_play_hosts_facts_and_role():
 @pytest.mark.parametrize(
     "module, groups",
     [
-        ("workload", {"kubernetes", "docker"}),
-        ("log_scan", {"kubernetes", "docker"}),
+        ("workload", {"kubernetes", "docker", "systemd"}),
+        ("log_scan", {"kubernetes", "docker", "systemd"}),
         ("k8s_config_backup", {"kubernetes"}),
         ("k8s_config_restore", {"kubernetes"}),
         ("prometheus_query", {"prometheus"}),

@@ -10,7 +10,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import STATE_FILE, default_lab_dir
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import STATE_FILE, default_lab_dir
 
 from .base import Health, LabContext, LabError, MissingTool, Service, write_atomic
 from .docker import Docker

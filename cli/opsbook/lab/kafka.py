@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
 
 from .base import LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_running, write_atomic
 

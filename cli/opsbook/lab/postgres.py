@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import postgres as pg
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as pg
 
 from .base import LabError, MissingTool, RunAs, Service, port_open, read_pid, wait_for
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, redis_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils import postgres as pg
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import OpsbookError
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as pg
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import OpsbookError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
 
 from .base import LabError, wait_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
 
 from .base import LabError, Service, port_open, read_pid, require_tool, terminate, wait_for, write_atomic
 

@@ -21,9 +21,9 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import docker_engine
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, OpsbookError, ServiceError
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.docker import common as docker_engine
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError, ServiceError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
     WARNING,

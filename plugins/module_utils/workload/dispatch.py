@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import compose_backend, kubernetes_backend, systemd_backend
 
 KINDS = ("kubernetes", "compose", "systemd")

@@ -25,9 +25,9 @@ __metaclass__ = type
 import datetime
 import time
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import k8s_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, ServiceError
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, ServiceError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
     WARNING,

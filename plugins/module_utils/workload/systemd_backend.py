@@ -5,6 +5,10 @@
 
 Every call has a timeout.  A host where systemd is not PID 1 (containers) answers
 "System has not been booted with systemd"; that is :class:`ServiceUnreachable`.
+
+The systemd options (doc fragment ``opsbook.runbooks.systemd``, fed from ``opsbook_systemd``):
+``systemd_scope`` (``system`` or ``user``: ``systemctl --user``), ``systemd_sudo`` (run ``systemctl``
+through ``sudo -n``, never prompting) and ``systemd_unit_suffix`` (added to a name without one).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,11 +18,11 @@ __metaclass__ = type
 import subprocess
 import time
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     ServiceError,
     ServiceUnreachable,
 )
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
     WARNING,
@@ -31,13 +35,43 @@ PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "Result", "NRestarts
 _NOT_RUNNING = ("System has not been booted with systemd", "Failed to connect to bus")
 
 
-def unit_name(name):
-    return name if "." in name else name + ".service"
+SCOPES = ("system", "user")
+DEFAULT_SUFFIX = ".service"
 
 
-def systemctl(args, timeout):
+def systemd_argument_spec():
+    """The systemd options of the workload and log_scan modules (doc fragment opsbook.runbooks.systemd)."""
+    return dict(
+        systemd_scope=dict(type="str", default="system", choices=list(SCOPES)),
+        systemd_sudo=dict(type="bool", default=False),
+        systemd_unit_suffix=dict(type="str", default=DEFAULT_SUFFIX),
+    )
+
+
+def unit_name(name, suffix=DEFAULT_SUFFIX):
+    """``name`` with ``suffix`` (``.service``) unless it has a suffix of its own (``etl.timer``)."""
+    if "." in name or not suffix:
+        return name
+    return name + (suffix if suffix.startswith(".") else "." + suffix)
+
+
+def command(tool, params):
+    """``[sudo -n] tool [--user]`` for the systemd options in ``params`` (``systemctl`` or ``journalctl``)."""
+    params = params or {}
+    cmd = ["sudo", "-n"] if params.get("systemd_sudo") else []
+    cmd.append(tool)
+    if params.get("systemd_scope") == "user":
+        cmd.append("--user")
+    return cmd
+
+
+def _unit(params):
+    return unit_name(params["name"], params.get("systemd_unit_suffix", DEFAULT_SUFFIX))
+
+
+def systemctl(args, timeout, params=None):
     try:
-        proc = subprocess.run(["systemctl"] + list(args), capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(command("systemctl", params) + list(args), capture_output=True, text=True, timeout=timeout, check=False)
     except OSError as exc:
         raise ServiceUnreachable("systemctl cannot be run: %s" % exc)
     except subprocess.TimeoutExpired:
@@ -78,13 +112,13 @@ def unit_findings(props, target):
         target, verdict, active, props.get("SubState"), props.get("NRestarts")), value=active, target=target)]
 
 
-def _show(unit, timeout):
-    return parse_show(systemctl(["show", "-p", ",".join(PROPERTIES), unit], timeout))
+def _show(unit, timeout, params=None):
+    return parse_show(systemctl(["show", "-p", ",".join(PROPERTIES), unit], timeout, params))
 
 
 def status(params, check_mode):
-    unit = unit_name(params["name"])
-    props = _show(unit, params["timeout"])
+    unit = _unit(params)
+    props = _show(unit, params["timeout"], params)
     findings = unit_findings(props, unit)
     return {
         "kind": "systemd",
@@ -97,12 +131,12 @@ def status(params, check_mode):
 
 
 def wait(params, check_mode):
-    unit = unit_name(params["name"])
+    unit = _unit(params)
     deadline = time.time() + params["timeout"]
-    props = _show(unit, params["timeout"])
+    props = _show(unit, params["timeout"], params)
     while props.get("ActiveState") != "active" and time.time() < deadline:
         time.sleep(min(1.0, max(0.0, deadline - time.time())))
-        props = _show(unit, params["timeout"])
+        props = _show(unit, params["timeout"], params)
     if props.get("ActiveState") != "active":
         raise ServiceError("%s is not active after %ss (ActiveState=%s)" % (unit, params["timeout"], props.get("ActiveState")))
     findings = unit_findings(props, unit)
@@ -111,18 +145,18 @@ def wait(params, check_mode):
 
 
 def _systemctl_action(params, check_mode, verb, then_wait=True):
-    unit = unit_name(params["name"])
+    unit = _unit(params)
     if check_mode:
-        props = _show(unit, params["timeout"])  # fails early when the unit cannot be read
+        props = _show(unit, params["timeout"], params)  # fails early when the unit cannot be read
         findings = unit_findings(props, unit)
         return {"kind": "systemd", "workload": unit, "changed": True, "units": [props], "ready": props.get("ActiveState") == "active",
                 "findings": findings, "status": overall(findings),
                 "actions": [make_action(verb, unit, True, True, "would run systemctl %s %s" % (verb, unit))]}
-    systemctl([verb, unit], params["timeout"])
+    systemctl([verb, unit], params["timeout"], params)
     if then_wait:
         result = wait(params, check_mode)
     else:
-        props = _show(unit, params["timeout"])
+        props = _show(unit, params["timeout"], params)
         findings = unit_findings(props, unit)
         result = {"kind": "systemd", "workload": unit, "ready": props.get("ActiveState") == "active", "units": [props],
                   "findings": findings, "status": overall(findings)}

@@ -13,7 +13,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.opsbook.runbooks.plugins.filter.redis import FilterModule
-from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_info
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import info as redis_info
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -153,7 +153,7 @@ def test_thresholds_on_edited_real_text(filters, edits, check, status):
     # rdb_last_save_time is 1795419717; judge the text two days later
     result = filters["redis_findings"]("\r\n".join(lines), persistence_max_age_seconds=86400)
     if check == "redis_persistence" and status == "warning":
-        from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_diagnostics
+        from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import diagnostics as redis_diagnostics
 
         result = redis_diagnostics.evaluate(redis_info.parse_info("\r\n".join(lines)), {}, now=1795419717 + 2 * 86400)
     assert by_check(result)[check]["status"] == status, by_check(result)[check]["message"]

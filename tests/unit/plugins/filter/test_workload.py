@@ -4,57 +4,49 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.opsbook.runbooks.plugins.filter.workload import FilterModule
 
 REFS = FilterModule().filters()["workload_refs"]
+REF = FilterModule().filters()["workload_ref"]
 SKIPPED = FilterModule().filters()["workload_skipped"]
 
 
-@pytest.mark.parametrize("value, kwargs, expected", [
-    ("", {}, []),
-    ({}, {}, []),
-    (None, {}, []),
-    ("worker", {"namespace": "production"},
-     [{"kind": "kubernetes", "name": "worker", "namespace": "production", "label": "kubernetes/production/worker"}]),
-    ("deployment/worker", {}, [{"kind": "kubernetes", "name": "worker", "label": "kubernetes/worker"}]),
-    ("statefulset/kafka", {"namespace": "techbra-test"},
-     [{"kind": "kubernetes", "resource": "statefulset", "name": "kafka", "namespace": "techbra-test",
-       "label": "kubernetes/techbra-test/statefulset/kafka"}]),
-    ("etl-service", {"kind": "systemd", "namespace": "ignored"},
-     [{"kind": "systemd", "name": "etl-service", "label": "systemd/etl-service"}]),
-    ("compose/backend", {"namespace": "ignored"}, [{"kind": "compose", "name": "backend", "label": "compose/backend"}]),
+@pytest.mark.parametrize("value, expected", [
+    ("", []),
+    ({}, []),
+    (None, []),
+    ("worker", [{"kind": "kubernetes", "name": "worker", "label": "deployment/worker"}]),
+    ("statefulset/kafka", [{"kind": "kubernetes", "resource": "statefulset", "name": "kafka", "label": "statefulset/kafka"}]),
+    ("systemd/etl-service", [{"kind": "systemd", "name": "etl-service", "label": "systemd/etl-service"}]),
+    ("compose/backend", [{"kind": "compose", "name": "backend", "label": "compose/backend"}]),
     ([{"name": "order-service", "replicas": "3"}, {"name": "billing-service", "replicas": 2, "namespace": "other"}],
-     {"namespace": "techbra-test"},
-     [{"kind": "kubernetes", "name": "order-service", "replicas": 3, "namespace": "techbra-test",
-       "label": "kubernetes/techbra-test/order-service"},
+     [{"kind": "kubernetes", "name": "order-service", "replicas": 3, "label": "deployment/order-service"},
       {"kind": "kubernetes", "name": "billing-service", "replicas": 2, "namespace": "other",
-       "label": "kubernetes/other/billing-service"}]),
-    ({"kind": "compose", "name": "backend", "project": "conectsuite", "namespace": ""}, {},
-     [{"kind": "compose", "name": "backend", "project": "conectsuite", "label": "compose/backend"}]),
+       "label": "other/deployment/billing-service"}]),
 ])
-def test_workload_refs(value, kwargs, expected):
-    assert REFS(value, **kwargs) == expected
+def test_workload_refs(value, expected):
+    assert REFS(value) == expected
+
+
+def test_a_parsed_reference_passes_through_unchanged():
+    once = REFS(["compose/backend", {"name": "w", "replicas": 2}])
+    assert REFS(once) == once
 
 
 @pytest.mark.parametrize("value, message", [
     ("pod/worker", "queue_backlog_workers: unknown prefix 'pod' in 'pod/worker'"),
-    ({"name": "x", "replica": 3}, "queue_backlog_workers: unknown key(s) replica"),
+    (["worker", {"name": "x", "replica": 3}], "queue_backlog_workers[1]: unknown key(s) replica"),
     ({"namespace": "x"}, "queue_backlog_workers: a workload needs a name"),
-    ({"name": "x", "kind": "nomad"}, "queue_backlog_workers: kind must be one of kubernetes, compose, systemd, got 'nomad'"),
-    ({"name": "x", "kind": "systemd", "resource": "statefulset"}, "queue_backlog_workers: resource 'statefulset': only"),
-    (3, "queue_backlog_workers: expected a string or a dict, got 3"),
+    (3, "queue_backlog_workers: expected a string"),
 ])
 def test_bad_reference_names_the_option(value, message):
     with pytest.raises(AnsibleFilterError) as err:
-        REFS(value, option="queue_backlog_workers")
+        REFS(value, "queue_backlog_workers")
     assert str(err.value).startswith(message)
 
 
-def test_connection_dictionaries_fill_what_the_reference_and_the_role_leave_out():
-    defaults = {"kubeconfig": "/k", "namespace": "techbra-test", "docker_host": "unix:///d.sock", "compose_project": "conectsuite"}
-    assert REFS(["order-service", "compose/backend", "systemd/etl"], defaults=defaults) == [
-        {"kind": "kubernetes", "name": "order-service", "namespace": "techbra-test", "label": "kubernetes/techbra-test/order-service"},
-        {"kind": "compose", "name": "backend", "project": "conectsuite", "docker_host": "unix:///d.sock", "label": "compose/backend"},
-        {"kind": "systemd", "name": "etl", "label": "systemd/etl"}]
-    assert REFS("order-service", namespace="mine", defaults=defaults)[0]["namespace"] == "mine"  # the role's wins
-    assert REFS({"name": "x", "namespace": "own"}, namespace="mine", defaults=defaults)[0]["namespace"] == "own"
+def test_workload_ref_is_one_reference():
+    assert REF("compose/backend", "api_down_app") == {"kind": "compose", "name": "backend", "label": "compose/backend"}
+    assert REF("", "api_down_app") == {}
+    with pytest.raises(AnsibleFilterError, match=r"^deploy_workload: expected one workload reference, got a list"):
+        REF(["a"], "deploy_workload")
 
 
 def test_workload_skipped_is_one_warning_naming_the_variable():

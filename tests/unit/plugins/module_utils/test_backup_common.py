@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from ansible_collections.opsbook.runbooks.plugins.doc_fragments.backup import ModuleDocFragment
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_common as bc
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import common as bc
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 DAY = 86400.0
 NOW = 1_800_000_000.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_k8s
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import k8s as backup_k8s
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 LIVE_CM = {
     "apiVersion": "v1", "kind": "ConfigMap",
@@ -77,7 +77,7 @@ def test_invalid_namespace_names(name):
 def test_vault_text_interoperates_with_ansible_vault_both_ways():
     from ansible.parsing.vault import VaultLib, VaultSecret
 
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import vault_text
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.common import vault_text
 
     ansible = VaultLib([("default", VaultSecret(b"pw"))])
     plain = "segredo ✓ ".encode() * 7  # not a multiple of the block size

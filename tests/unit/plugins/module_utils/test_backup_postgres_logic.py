@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_postgres as bp
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import postgres as bp
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 BASE = {
     "tables": [{"schema": "public", "name": "a", "rows": 3, "checksum": "x1"},

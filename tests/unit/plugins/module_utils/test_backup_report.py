@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report as br
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import report as br
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 T0 = 1_800_000_000.0
 
@@ -77,7 +77,7 @@ def test_svg_is_valid_xml_with_one_bar_per_timed_step_and_escapes():
 
 def test_database_recovery_steps_loops_and_own_times():
     """stop/start loops with step times, RPO from the restored backup, no schedule finding."""
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report as br
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import report as br
 
     loop = {"results": [{"findings": [{"check": "w", "status": "ok", "message": ""}]}, {"skipped": True}]}
     raw = [
@@ -100,7 +100,7 @@ def test_database_recovery_steps_loops_and_own_times():
 
 
 def test_a_loop_step_spans_its_items_and_takes_the_oldest_backup():
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import backup_report as br
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import report as br
 
     step = br.step_from_result({"name": "k8s", "phase": "restore", "result": {"results": [
         {"started": 10.0, "finished": 12.0, "backup_started": 5.0, "findings": []},

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import scrub
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import scrub
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import findings as fv
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import findings as fv
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import k8s_common
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput, ServiceUnreachable
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kubernetes import common as k8s_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, ServiceUnreachable
 
 HOME_KUBECONFIG = os.path.expanduser("~/.kube/config")
 SA = "/sa"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_lag
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import lag as kafka_lag
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
 @pytest.mark.parametrize("points, owned, status, words", [

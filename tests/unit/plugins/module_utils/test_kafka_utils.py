@@ -7,8 +7,10 @@ import re
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_common, kafka_messages, kafka_topics
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import (
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import common as kafka_common
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import messages as kafka_messages
+from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import topics as kafka_topics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     InvalidInput,
     ServiceError,
     ServiceUnreachable,
@@ -119,14 +121,14 @@ def ev(order, ts, offset=0):
     ([ev("A", 0), ev("A", 1500)], [ev("A", 100)], [], "pending"),  # the latest failure counts
 ])
 def test_saga_classify(failures, compensations, successes, expected):
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_saga
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import saga as kafka_saga
 
     classes = kafka_saga.classify(failures, compensations, successes, window_ms=1000, now_ms=2000)
     assert {name for name, entries in classes.items() if entries} == {expected}
 
 
 def test_saga_idempotency_key_is_stable():
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_saga
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import saga as kafka_saga
 
     entry = {"order_id": "ORDER123", "event": {"topic": "billing.events", "partition": 2, "offset": 17}}
     assert kafka_saga.idempotency_key(entry) == "opsbook-saga-ORDER123-billing.events-2-17"
@@ -148,7 +150,7 @@ class Meta:
 
 
 def test_isr_shrink_below_min_insync_replicas():
-    from ansible_collections.opsbook.runbooks.plugins.module_utils import kafka_diagnostics
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.kafka import diagnostics as kafka_diagnostics
 
     meta = Meta({"orders": Topic({0: Part(1, [1, 2, 3], [1]), 1: Part(2, [1, 2, 3], [2, 3]), 2: Part(-1, [1], [])}),
                  "billing": Topic({0: Part(1, [1, 2], [1])})})

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.log_scan import line_time
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload.log_scan import line_time
 
 UTC = datetime.timezone.utc
 NOW = datetime.datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)

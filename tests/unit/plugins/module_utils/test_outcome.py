@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import outcome as oc
-from ansible_collections.opsbook.runbooks.plugins.module_utils.findings import make_finding, not_configured_finding
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import outcome as oc
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import make_finding, not_configured_finding
 
 
 def f(status, phase="diagnose", host="h1", state=None):
@@ -35,9 +35,15 @@ NC = dict(not_configured_finding("redis_reachable", "redis", "opsbook_redis", "h
     # a change with no verification at all cannot claim a fix
     ([f("critical")], [act()], ("unresolved", "critical", "critical", 2)),
     # a remediation step that failed without changing anything
-    ([f("critical"), f("critical", "remediate")], [], ("unresolved", "critical", "critical", 2)),
+    ([f("critical"), f("critical", "remediate", state="failed")], [], ("unresolved", "critical", "critical", 2)),
+    # a dry run of a step on a workload that is down reports it down: still nothing ran
+    ([f("critical"), f("critical", "remediate")], [act(dry_run=True)], ("action_needed", "critical", "critical", 2)),
     # nothing wrong, a change (a deploy) verified: still healthy
     ([f("ok"), f("ok", "verify")], [act()], ("healthy", "ok", "ok", 0)),
+    # an operation with no diagnosis (restart-all): its plan in check mode, then done and verified
+    ([f("ok", "remediate")], [act(dry_run=True)], ("healthy", "ok", "ok", 0)),
+    ([f("ok", "remediate"), f("ok", "verify")], [act()], ("healthy", "unknown", "ok", 0)),
+    ([f("ok", "verify"), f("critical", "remediate", state="failed")], [act()], ("unresolved", "unknown", "critical", 2)),
     # nothing checked at all, or only services the inventory does not name
     ([], [], ("not_checked", "unknown", "unknown", 3)),
     ([NC], [], ("not_checked", "unknown", "unknown", 3)),

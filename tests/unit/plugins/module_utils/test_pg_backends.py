@@ -1,7 +1,7 @@
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import pg_backends
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import backends as pg_backends
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 ROW = {"pid": 7, "query_seconds": 40.0, "state": "active", "database": "crm", "user": "app",
        "application_name": "api", "query": "SELECT * FROM tickets"}

@@ -1,7 +1,7 @@
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import pg_diagnostics
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import diagnostics as pg_diagnostics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

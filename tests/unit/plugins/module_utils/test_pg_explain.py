@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import pg_explain
+from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import explain as pg_explain
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,9 @@
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import prometheus, prometheus_checks
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import common as prometheus
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import checks as prometheus_checks
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

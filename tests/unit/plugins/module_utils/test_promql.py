@@ -2,8 +2,8 @@
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import promql
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
 def test_the_seed_queries_by_route():

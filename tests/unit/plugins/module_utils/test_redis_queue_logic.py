@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils import redis_diagnostics, redis_queue
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import diagnostics as redis_diagnostics
+from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import queue as redis_queue
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import types
 import pytest
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import dispatch as workload
-from ansible_collections.opsbook.runbooks.plugins.module_utils.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
 
 
