@@ -5,7 +5,7 @@ every call is bounded by a timeout. Run with the controller's Python (confluent_
 dependency):
 
     kafka_fixture.py lag TOPIC GROUP PRODUCED COMMITTED     # a group with a committed offset and a real lag
-    kafka_fixture.py isr TOPIC                              # min.insync.replicas above the broker count
+    kafka_fixture.py connerr LOGFILE                       # a real consumer's log of failed connections
     kafka_fixture.py retention TOPIC RETENTION_MS           # a topic with its own retention.ms
     kafka_fixture.py saga BILLING INVENTORY                 # PaymentFailed events, some without compensation
     kafka_fixture.py teardown PREFIX                        # delete the topics and groups named PREFIX*
@@ -82,10 +82,33 @@ def lag(topic, group, produced, committed):
                       "lag": produced - committed}))
 
 
-def isr(topic):
-    brokers = len(_admin().list_topics(timeout=TIMEOUT).brokers)
-    _topic(topic, config={"min.insync.replicas": str(brokers + 1)})
-    print(json.dumps({"topic": topic, "brokers": brokers, "min.insync.replicas": brokers + 1}))
+def connerr(logfile, seconds="4"):
+    """A consumer pointed at a closed port of this host for a few seconds, librdkafka's log written to LOGFILE:
+    the connection errors a consumer that lost its broker logs (no message is invented here)."""
+    import logging
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    logger = logging.getLogger("molecule-consumer")
+    handler = logging.FileHandler(logfile)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    consumer = Consumer({"bootstrap.servers": "127.0.0.1:%d" % port, "group.id": "molecule-unreachable",
+                         "reconnect.backoff.max.ms": 500, "logger": logger})
+    try:
+        consumer.subscribe(["molecule-unreachable"])
+        deadline = time.time() + float(seconds)
+        while time.time() < deadline:
+            consumer.poll(0.2)
+    finally:
+        consumer.close()
+        handler.close()
+    with open(logfile) as handle:
+        refused = sum("Connection refused" in line for line in handle)
+    print(json.dumps({"log": logfile, "port": port, "connection_refused_lines": refused}))
 
 
 def retention(topic, retention_ms):
@@ -130,4 +153,4 @@ def teardown(prefix):
 
 
 if __name__ == "__main__":
-    {"lag": lag, "isr": isr, "retention": retention, "saga": saga, "teardown": teardown}[sys.argv[1]](*sys.argv[2:])
+    {"lag": lag, "connerr": connerr, "retention": retention, "saga": saga, "teardown": teardown}[sys.argv[1]](*sys.argv[2:])
