@@ -22,7 +22,7 @@ import time
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.labinfo import read_state
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
 
 TIMEOUT = 10
 MINUTE = 60 * 1000
