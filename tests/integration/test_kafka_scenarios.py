@@ -194,3 +194,24 @@ def test_retention_role_check_mode_then_remediate(lab, scratch, tmp_path):
     assert done.returncode == 0, done.stdout
     assert "changed=1" in done.stdout
     assert "retention.ms=604800000 " in tool_topic_overrides(lab["services"]["kafka"], topic)
+
+
+def test_isr_below_min_matches_kafkas_own_under_min_isr_list(scratch, kafka_params, lab):
+    """A topic whose min.insync.replicas exceeds its replicas: every partition is under min ISR although
+    none is under-replicated; kafka_cluster_info names exactly what `kafka-topics --describe
+    --under-min-isr-partitions` lists."""
+    from tests.helpers import run_module
+    from tests.kafka_lab import kafka_tool
+
+    topic = scratch.topic(partitions=2, config={"min.insync.replicas": "2"})
+    own = kafka_tool(lab["services"]["kafka"], "org.apache.kafka.tools.TopicCommand", "--describe",
+                     "--under-min-isr-partitions", "--topic", topic)
+    assert own.returncode == 0, own.stderr
+    listed = sorted(f"{topic}-{line.split('Partition:')[1].split()[0]}" for line in own.stdout.splitlines() if "Partition:" in line)
+    assert listed == [f"{topic}-0", f"{topic}-1"]
+    result = run_module("kafka_cluster_info", {"bootstrap_servers": kafka_params["bootstrap_servers"]})
+    assert sorted(b["partition"] for b in result["isr_below_min"] if b["partition"].startswith(topic)) == listed
+    isr = next(f for f in result["findings"] if f["check"] == "kafka_isr_below_min")
+    assert isr["status"] == "critical" and topic in isr["message"]
+    under = next(f for f in result["findings"] if f["check"] == "kafka_under_replicated_partitions")
+    assert topic not in (under["message"] or "")  # all replicas are in sync: not under-replicated

@@ -38,16 +38,20 @@ def partition_health(metadata, include_internal=False):
 
 
 def min_insync_replicas(admin, params, topics):
-    """{topic: min.insync.replicas} for the given topics (only those under-replicated are asked)."""
+    """{topic: min.insync.replicas} for the given topics, in one DescribeConfigs request."""
     from confluent_kafka.admin import ConfigResource, ResourceType
 
-    result = {}
-    for topic in sorted(set(topics)):
-        def send(timeout, topic=topic):
-            futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)], request_timeout=timeout)
-            return [f.result(timeout=timeout + 1) for f in futures.values()][0]
+    names = sorted(set(topics))
+    if not names:
+        return {}
 
-        entries = kafka_common.request(params, "describing the configs of topic %s" % topic, send)
+    def send(timeout):
+        futures = admin.describe_configs([ConfigResource(ResourceType.TOPIC, t) for t in names], request_timeout=timeout)
+        return dict((resource.name, future.result(timeout=timeout + 1)) for resource, future in futures.items())
+
+    configs = kafka_common.request(params, "describing the configs of %d topic(s)" % len(names), send)
+    result = {}
+    for topic, entries in configs.items():
         entry = entries.get("min.insync.replicas")
         result[topic] = int(entry.value) if entry is not None and entry.value else 1
     return result
@@ -127,8 +131,10 @@ def cluster_info(params, include_internal=False):
             target=target,
         )
     )
-    shrunk_topics = [p.rsplit("-", 1)[0] for p in under_replicated]
-    below = isr_shrink(metadata, min_insync_replicas(admin, params, shrunk_topics), include_internal)
+    # every topic: a partition with all its replicas in sync is still below a min.insync.replicas above
+    # its replication factor (what `kafka-topics --describe --under-min-isr-partitions` lists)
+    checked = [name for name in metadata.topics if include_internal or not name.startswith("__")]
+    below = isr_shrink(metadata, min_insync_replicas(admin, params, checked), include_internal)
     findings.append(isr_finding(below, target))
     return {
         "isr_below_min": below,
