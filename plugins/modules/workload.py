@@ -59,6 +59,14 @@ options:
     type: str
     default: status
     choices: [status, restart, scale, rollback, wait, start, stop, update]
+  scale_down:
+    description:
+      - With V(false), O(operation=scale) only adds replicas - a workload already at or above O(replicas) keeps
+        them, recorded as an unchanged C(scale) action (C(already at 5 replicas (target 3) - not scaled down)).
+      - Only with O(operation=scale).
+    type: bool
+    default: true
+    version_added: "0.2.0"
   replicas:
     description: Desired replicas for O(operation=scale).
     type: int
@@ -370,6 +378,7 @@ def main():
         name=dict(type="str"),
         operation=dict(type="str", default="status", choices=list(workload.OPERATIONS)),
         replicas=dict(type="int"),
+        scale_down=dict(type="bool", default=True),
         revision=dict(type="int"),
         image=dict(type="str"),
         container=dict(type="str"),

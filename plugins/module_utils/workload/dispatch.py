@@ -5,7 +5,8 @@
 
 ``dispatch(params, check_mode)`` validates the operation's options (the same rules for
 every backend: a scale to zero needs ``confirm`` naming the workload, a revision is a
-positive integer) and calls ``<backend>.<operation>(params, check_mode)``.  A backend
+positive integer) and calls ``<backend>.<operation>(params, check_mode)``.  ``scale`` with
+``scale_down: false`` only ever adds replicas.  A backend
 module exposes the operations it supports as functions; anything else is bad input.
 """
 
@@ -14,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import make_action
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import compose_backend, kubernetes_backend, systemd_backend
 
 KINDS = ("kubernetes", "compose", "systemd")
@@ -52,6 +54,8 @@ def validate(params):
             raise InvalidInput("replicas: must be 0 or more, got %d" % replicas)
         if replicas == 0 and params.get("confirm") != name:
             raise InvalidInput("confirm: scaling %s to zero stops it; set confirm to %r to proceed" % (name, name))
+    if params.get("scale_down") is False and operation != "scale":
+        raise InvalidInput("scale_down: only with operation=scale (got it with %s)" % operation)
     if operation == "stop" and params.get("confirm") != name:
         raise InvalidInput("confirm: stopping %s takes it out of service; set confirm to %r to proceed" % (name, name))
     revision = params.get("revision")
@@ -74,4 +78,22 @@ def dispatch(params, check_mode, loader=load_backend):
     if handler is None:
         raise InvalidInput("operation: %s is not supported for kind=%s (supported: %s)" % (
             params["operation"], params["kind"], ", ".join(op for op in OPERATIONS if hasattr(backend, op))))
+    if params["operation"] == "scale" and params.get("scale_down") is False:
+        kept = _kept_replicas(backend, params, check_mode)
+        if kept is not None:
+            return kept
     return handler(params, check_mode)
+
+
+def _kept_replicas(backend, params, check_mode):
+    """With ``scale_down: false``, the unchanged result for a workload already at or above ``replicas``.
+
+    ``kubectl scale`` to a smaller number would remove capacity someone (an HPA, an earlier run) added.
+    """
+    current = backend.status(dict(params, operation="status"), check_mode)
+    desired = current.get("desired")
+    if desired is None or desired < params["replicas"]:
+        return None
+    target = current.get("workload") or params["name"]
+    detail = "already at %s replicas (target %s): not scaled down" % (desired, params["replicas"])
+    return dict(current, changed=False, actions=[make_action("scale", target, False, check_mode, detail)])

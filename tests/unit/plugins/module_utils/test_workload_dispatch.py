@@ -105,3 +105,26 @@ def test_systemd_unit_findings(text, status, message):
 @pytest.mark.parametrize("name, unit", [("api", "api.service"), ("api.service", "api.service"), ("db.socket", "db.socket")])
 def test_unit_name(name, unit):
     assert systemd_backend.unit_name(name) == unit
+
+
+@pytest.mark.parametrize("desired, replicas, expected_calls, changed", [
+    (2, 3, ["status", "scale"], None),  # below the target: scaled up
+    (3, 3, ["status"], False),  # at the target: kept
+    (5, 3, ["status"], False),  # above it: never scaled down
+])
+def test_scale_down_false_only_adds_replicas(desired, replicas, expected_calls, changed):
+    calls = []
+    backend = types.SimpleNamespace(
+        status=lambda params, check_mode: calls.append("status") or {"workload": "ns/api", "desired": desired, "findings": []},
+        scale=lambda params, check_mode: calls.append("scale") or {"changed": True, "actions": []})
+    result = workload.dispatch(_params(operation="scale", replicas=replicas, scale_down=False), True, loader=lambda kind: backend)
+    assert calls == expected_calls
+    if changed is False:
+        [action] = result["actions"]
+        assert (result["changed"], action["action"], action["changed"], action["dry_run"], action["detail"]) == (
+            False, "scale", False, True, "already at %d replicas (target %d): not scaled down" % (desired, replicas))
+
+
+def test_scale_down_is_only_for_scale():
+    with pytest.raises(InvalidInput, match="scale_down: only with operation=scale"):
+        workload.dispatch(_params(operation="restart", scale_down=False), False, loader=lambda kind: None)
