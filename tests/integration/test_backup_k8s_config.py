@@ -182,7 +182,7 @@ def test_replace_needs_confirm_then_restarts_the_deployment(k8s_lab, source, tmp
     assert changes[("ConfigMap", "backend-config")]["operation"] == "replace"
     assert changes[("ConfigMap", "backend-config")]["changed"] == ["LOG_LEVEL"]
     assert changes[("Secret", "backend-secrets")]["operation"] == "create"
-    assert [a["action"] for a in dry["actions"]][-1] == "rollout_restart"
+    assert [a["action"] for a in dry["actions"]][-1] == "restart"
     refused = run_module("k8s_config_restore", args)
     assert refused["failed"] is True
     assert refused["msg"] == (f"confirm: restoring would replace ConfigMap backend-config in namespace {source}; "

@@ -66,7 +66,7 @@ def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
 
 
 def test_performance_and_maintenance_scenarios_run(sdb):
-    db = ["-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}"]
+    db = ["-e", json.dumps({"opsbook_postgres": dict(sdb, sslmode='disable')})]
     proc, perf = run_json("postgres-performance", *db, "-e",
                           json.dumps({"postgres_performance_explain_statements": ["SELECT 1"]}))
     checks = {f["check"] for f in perf["findings"]}
@@ -80,7 +80,7 @@ def test_connection_pool_restarts_the_app_deployment_only_with_remediate(sdb, k8
     """techbra-lab inventory (app workload order-service) pointed at a namespace of our own; a pool of 1
     connection is always exhausted (critical), so the restart is due whenever remediation is on."""
     techbra = ["-i", str(REPO / "inventories" / "techbra-lab"),
-               "-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}",
+               "-e", json.dumps({"opsbook_postgres": dict(sdb, sslmode='disable')}),
                "-e", "postgres_connection_pool_size=1"]
     with seed_namespace(k8s_lab, "pgt", {"order-service": 2, "billing-service": 2}) as ns:
         techbra += ["-e", json.dumps({"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns}})]
@@ -107,7 +107,7 @@ def test_connection_pool_restarts_the_app_deployment_only_with_remediate(sdb, k8
 
 def test_connection_pool_restart_unconfigured_is_a_skipped_step(sdb):
     _, done = run_json("postgres-connection-pool", "--remediate", "-e", "postgres_connection_pool_size=1",
-                       "-e", f"opsbook_postgres={json.dumps(dict(sdb, sslmode='disable'))}")
+                       "-e", json.dumps({"opsbook_postgres": dict(sdb, sslmode='disable')}))
     assert done["run"]["failed"] is False, done["failures"]
     skipped = [(f["status"], f["message"]) for f in done["findings"] if f["check"] == "postgres_app_restart"]
     assert skipped == [("warning", "skipped: restart the application to release leaked connections - no workload "

@@ -4,7 +4,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.opsbook.runbooks.plugins.filter.scenarios import FilterModule
 
 F = FilterModule().filters()
-ACTION = {"action": "rollout_restart", "target": "ns/api", "changed": True, "dry_run": False, "detail": "rollout restart"}
+ACTION = {"action": "restart", "target": "ns/api", "changed": True, "dry_run": False, "detail": "rollout restart"}
 
 
 @pytest.mark.parametrize("result, outcome, status", [
