@@ -89,3 +89,23 @@ def test_catalog_playbooks_exist():
     for scenario in catalog:
         if scenario.get("playbook"):
             assert (ROOT / "playbooks" / scenario["playbook"]).is_file(), scenario["name"]
+
+
+def test_boolean_role_variables_are_read_through_bool():
+    """`-e dr_rehearsal_redis=false` arrives as the string "false" (as with ansible-playbook): a role
+    reads its bool variables through `| bool` in conditions, or a string would count as true."""
+    import re
+
+    offenders = []
+    for spec in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        role = spec.parts[-3]
+        options = yaml.safe_load(spec.read_text())["argument_specs"]["main"].get("options") or {}
+        flags = [name for name, opt in options.items() if opt.get("type") == "bool"]
+        for path in sorted((ROOT / "roles" / role).glob("tasks/*.yml")) + sorted((ROOT / "roles" / role).glob("vars/*.yml")):
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if line.strip().startswith("#") or re.match(r'^\s*[a-z0-9_]+: "\{\{ [a-z0-9_]+ \}\}"$', line):
+                    continue  # a module option of type bool converts the string itself
+                for flag in flags:
+                    if re.search(r"\b%s\b(?!\s*\|\s*bool)" % flag, line):
+                        offenders.append("%s:%d %s" % (path.relative_to(ROOT), number, line.strip()))
+    assert not offenders, "\n".join(offenders)
