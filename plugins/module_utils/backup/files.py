@@ -147,6 +147,6 @@ def restore(params, check_mode=False):
             "files_restore_verified", CRITICAL if mismatches else OK,
             ("%s differs from backup %s: %s" % (dest, manifest["name"], "; ".join(mismatches[:5]))) if mismatches
             else "%d files in %s match backup %s" % (len(details["contents"]), dest, manifest["name"]),
-            value=len(mismatches), target=dest))
+            value=len(mismatches), target=dest, phase="verify"))
     result["findings"] = findings
     return backup_common.finish_timing(result)

@@ -416,7 +416,7 @@ def restore(params, check_mode=False):
         "k8s_config_restore_verified", CRITICAL if mismatches else OK,
         ("namespace %s differs from backup %s: %s" % (namespace, manifest["name"], ", ".join(mismatches))) if mismatches
         else "%d ConfigMaps and Secrets in namespace %s equal backup %s" % (len(objects), namespace, manifest["name"]),
-        value=len(mismatches), target=namespace))
+        value=len(mismatches), target=namespace, phase="verify"))
 
     if restarts and pending and not mismatches:
         findings.extend(_restart(params, namespace, restarts, result, actions))

@@ -444,13 +444,13 @@ def restore(params, check_mode=False):
             findings.append(make_finding("postgres_restore_verified", CRITICAL,
                                          "%s differs from backup %s: %s" % (target_db, manifest["name"],
                                                                             "; ".join(mismatches[:5])),
-                                         value=len(mismatches), target=target))
+                                         value=len(mismatches), target=target, phase="verify"))
         else:
             findings.append(make_finding(
                 "postgres_restore_verified", OK,
                 "%s matches backup %s: %d tables, %d rows, %d sequences, %d large objects"
                 % (target_db, manifest["name"], len(actual["tables"]), rows, len(actual["sequences"]),
-                   actual["large_objects"]["count"]), value=0, target=target))
+                   actual["large_objects"]["count"]), value=0, target=target, phase="verify"))
     if params["drop_after_verify"]:
         with postgres.connection(admin_conn) as admin:
             postgres.query(admin, "DROP DATABASE %s WITH (FORCE)" % _ident(target_db))

@@ -381,11 +381,11 @@ def _restore(params, check_mode):
         if not result["verified"]:
             findings.append(make_finding("redis_restore_verified", CRITICAL, "%s differs from backup %s: %s" % (
                 target, manifest["name"], "; ".join(mismatches[:5]) or "%d keys restored, the backup has %d"
-                % (restored, details["keys"])), value=len(mismatches), target=target))
+                % (restored, details["keys"])), value=len(mismatches), target=target, phase="verify"))
         else:
             findings.append(make_finding("redis_restore_verified", OK, "%s matches backup %s: %d keys, every "
                                          "key's content digest equal" % (target, manifest["name"], restored),
-                                         value=0, target=target))
+                                         value=0, target=target, phase="verify"))
     if params["delete_after_verify"]:
         for start in range(0, len(keys), _BATCH):
             client.delete(*keys[start:start + _BATCH])
