@@ -205,6 +205,29 @@ def mttr_finding(run_started, incident_started, target_minutes, target, check="m
     return dict(finding, state=fv.MEASURED, phase="verify")
 
 
+API_DOWN_STEPS = {"stop_start": "stop and start", "start": "start"}
+
+
+def api_down_findings(branch, target, logs, steps, health_after=None, database=None, run_started=None,
+                      incident_started=None, mttr_target_minutes=7, not_run_reason=None):
+    """The api-down report: the logs collected first, the decision and how it ended, and the MTTR once recovered.
+
+    ``branch`` is what M(api_down_branch) chose; ``steps`` the registered results of the database start, the
+    application stop and the application fix; ``health_after`` the registered verification of the health endpoint.
+    """
+    if branch == "start_database":
+        step = "start %s then restart" % (database or "the database")
+    else:
+        step = API_DOWN_STEPS.get(branch, "restart")
+    after = health_after.get("status") if isinstance(health_after, dict) and not health_after.get("skipped") else None
+    findings = [log_collection_finding(logs, target),
+                remediation_verdict(branch == "none", target, list(steps or []), after, step, "api_down_remediation",
+                                    not_run_reason)]
+    if after == fv.OK:
+        findings.append(mttr_finding(run_started, incident_started, mttr_target_minutes, target, "api_down_mttr"))
+    return findings
+
+
 def deploy_verdict(update_result, target, image, smoke_result=None, rollback_result=None, smoke_attempts=None,
                    check="deploy_result"):
     """One finding for a deploy: done and smoke-checked, dry run, or failed (and rolled back or not).
@@ -249,4 +272,5 @@ class FilterModule(object):
             "log_collection_finding": log_collection_finding,
             "mttr_finding": mttr_finding,
             "deploy_verdict": deploy_verdict,
+            "api_down_findings": api_down_findings,
         }

@@ -110,3 +110,20 @@ def test_remediation_verdict_over_a_sequence_of_steps():
     assert finding["message"] == "backend is unhealthy; check mode, would stop p/backend; would start p/backend"
     failed = F["remediation_verdict"](False, "backend", [{"msg": "db did not start"}, {"skipped": True}], None, "start db")
     assert (failed["status"], failed["message"]) == ("critical", "backend: start db failed: db did not start")
+
+
+def test_api_down_findings_logs_verdict_and_mttr_once_recovered():
+    logs = {"sources": [{"source": "container/shop_backend_1", "lines_scanned": 12}], "counts": {"error": 2},
+            "last_matches": {"error": ["ERROR db gone"]}}
+    fix = {"changed": True, "actions": [ACTION]}
+    started = "2026-12-01T10:00:00Z"
+    found = F["api_down_findings"]("start_database", "backend", logs, [{"changed": True, "actions": [ACTION]}, {"skipped": True}, fix],
+                                   {"status": "ok"}, "postgres", started, "", 7)
+    assert [(x["check"], x["status"], x["phase"]) for x in found] == [
+        ("api_down_logs", "ok", "diagnose"), ("api_down_remediation", "ok", "verify"), ("api_down_mttr", "critical", "verify")]
+    assert found[1]["message"] == "backend: start postgres then restart done, healthy again"
+    assert found[2]["state"] == "measured"  # a late fix is still a fix
+    # not recovered: no MTTR; remediation off: the verdict says what --remediate would do
+    found = F["api_down_findings"]("restart", "backend", logs, [{"skipped": True}] * 3, {"skipped": True})
+    assert [(x["check"], x["state"]) for x in found] == [("api_down_logs", None), ("api_down_remediation", "not_remediated")]
+    assert "--remediate would restart it" in found[1]["message"]
