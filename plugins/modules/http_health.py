@@ -40,9 +40,11 @@ options:
     type: str
   json_expected:
     description:
-      - Value the O(json_query) result must equal (compared as text, for example V(UP)).
+      - Value the O(json_query) result must equal (compared as text, for example V(UP)), or a list of values any
+        of which is healthy (V([UP, OK, HEALTHY])).
       - When unset, the result must be present and truthy.
-    type: str
+    type: list
+    elements: str
   timeout:
     description: Whole-request timeout in seconds (connect and read).
     type: float
@@ -152,7 +154,7 @@ def main():
         endpoints=dict(type="list", elements="raw", required=True),
         expected_status=dict(type="list", elements="int", default=[200]),
         json_query=dict(type="str"),
-        json_expected=dict(type="str"),
+        json_expected=dict(type="list", elements="str"),
         timeout=dict(type="float", default=5),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),

@@ -103,8 +103,8 @@ def test_queue_backlog_growing_with_connectors_up(lab, redis_client, redis_prefi
     assert found["redis_queue_backlog"][0]["value"] >= 120
     assert found["redis_queue_trend"][0]["status"] == "warning"
     assert "growing" in found["redis_queue_trend"][0]["message"]
-    assert found["queue_connector_health"][0]["status"] == "ok"
-    assert found["queue_connector_health"][0]["message"] == "connectors health endpoint answered HTTP 200 with status UP"
+    assert [(f["status"], f["message"]) for f in found["http_status"] + found["http_json"]] == [
+        ("ok", "connectors answered HTTP 200"), ("ok", "connectors: status is 'UP'")]
     assert "workload_ready" not in found  # no workers configured: not checked
     assert report["status"] == "warning" and proc.returncode == 1
     assert report["actions"] == []
@@ -118,12 +118,15 @@ def test_queue_backlog_connectors_failing_is_critical(lab, redis_prefix, health_
                    queue_vars([redis_prefix + "empty"], queue_backlog_samples=1,
                               queue_backlog_connector_health_url=url, queue_backlog_connector_timeout=2))
     report = report_of(proc)
-    finding = checks(report)["queue_connector_health"][0]
-    assert finding["status"] == "critical" and proc.returncode == 2
+    found = checks(report)
+    assert proc.returncode == 2
     if kind == "down":
-        assert finding["message"] == "connectors health endpoint answered HTTP 503 with status DOWN"
+        assert [(f["status"], f["message"]) for f in found["http_status"] + found["http_json"]] == [
+            ("critical", "connectors answered HTTP 503, expected 200"),
+            ("critical", "connectors: status is 'DOWN', expected one of UP, OK, HEALTHY, PASS")]
     else:
-        assert finding["message"].startswith("connectors health endpoint did not answer: ")
+        [finding] = found["http_reachable"]
+        assert finding["status"] == "critical" and finding["message"].startswith("connectors is unreachable: ")
         assert "Connection refused" in finding["message"]
 
 

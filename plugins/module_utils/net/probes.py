@@ -216,6 +216,15 @@ def http_probe(endpoint):
     return result
 
 
+def expected_values(expected):
+    """``json_expected`` as a list of texts (one value or several), or None when unset."""
+    if expected is None or expected == []:
+        return None
+    if not isinstance(expected, (list, tuple)):
+        expected = [expected]
+    return [str(e) for e in expected]
+
+
 def http_findings(probe, endpoint):
     name = endpoint["name"]
     if probe["error"]:
@@ -230,15 +239,15 @@ def http_findings(probe, endpoint):
             "%s answered HTTP %d, expected %s" % (name, probe["status_code"], "/".join(str(c) for c in endpoint["expected_status"])),
             value=probe["status_code"], threshold={"expected": endpoint["expected_status"]}, target=name))
     if endpoint.get("json_query"):
-        expected = endpoint.get("json_expected")
+        expected = expected_values(endpoint.get("json_expected"))
         value = probe["json_value"]
         if not probe.get("json_is_document"):
             findings.append(make_finding("http_json", CRITICAL, "%s did not return a JSON body" % name, target=name))
-        elif (expected is None and value in (None, False, "", [], {})) or (expected is not None and str(value) != str(expected)):
+        elif (expected is None and value in (None, False, "", [], {})) or (expected is not None and str(value) not in expected):
+            wanted = "a truthy value" if expected is None else (repr(expected[0]) if len(expected) == 1 else "one of %s" % ", ".join(expected))
             findings.append(make_finding(
-                "http_json", CRITICAL,
-                "%s: %s is %r, expected %r" % (name, endpoint["json_query"], value, "a truthy value" if expected is None else expected),
-                value=value, threshold={"expected": expected}, target=name))
+                "http_json", CRITICAL, "%s: %s is %r, expected %s" % (name, endpoint["json_query"], value, wanted),
+                value=value if isinstance(value, (int, float, str)) else None, threshold={"expected": expected}, target=name))
         else:
             findings.append(make_finding("http_json", OK, "%s: %s is %r" % (name, endpoint["json_query"], value),
                                          value=value, target=name))
