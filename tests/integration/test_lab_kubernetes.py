@@ -204,4 +204,6 @@ def test_techbra_lab_inventory_runs_health_check(k8s_lab):
     proc = run_cli("run", "health-check", "-i", str(REPO / "inventories" / "techbra-lab"), timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "[opsbook@127.0.0.1:" in proc.stdout and "/ecommerce_db]" in proc.stdout
-    assert "overall: OK" in proc.stdout
+    assert proc.stdout.splitlines()[-1] == "outcome: HEALTHY  (status OK)   exit 0"
+    # techbra-lab names no Redis: reported as not checked, and no verdict
+    assert "NOT CHECKED" in proc.stdout and "set opsbook_redis in the inventory" in proc.stdout
