@@ -62,9 +62,6 @@ def run_scenario(tmp_path, scenario, variables, *flags, inventory=None):
         args += ["-i", str(inventory)]
     proc = run_cli(*args)
     try:
-        import os
-        if os.environ.get("OPSBOOK_DUMP"):
-            open(os.environ["OPSBOOK_DUMP"], "w").write(proc.stdout)
         return proc, json.loads(proc.stdout)
     except ValueError:
         raise AssertionError(f"no JSON report (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

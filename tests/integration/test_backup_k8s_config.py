@@ -271,9 +271,6 @@ def _scenario(tmp_path, scenario, overlay_vars, *args):
                    "--artifacts-dir", str(art), *args, env={"ANSIBLE_VAULT_PASSWORD_FILE": str(password_file)},
                    timeout=300)
     try:
-        import os
-        if os.environ.get("OPSBOOK_DUMP"):
-            open(os.environ["OPSBOOK_DUMP"], "w").write(proc.stdout)
         return proc, json.loads(proc.stdout)
     except ValueError:
         raise AssertionError(proc.stderr)
