@@ -43,13 +43,6 @@ def _targets(value, what):
     raise AnsibleFilterError("%s: expected a string or a list of strings, got %s" % (what, type(value).__name__))
 
 
-def _all(value):
-    try:
-        return boolean(value if value is not None else False, strict=True)
-    except TypeError:
-        raise AnsibleFilterError("confirmed: confirm_all must be a boolean, got %r" % (value,))
-
-
 def confirm_option(target):
     """The exact CLI option that confirms ``target`` (shell-quoted when it needs it)."""
     return "--confirm %s" % shlex_quote(target)
@@ -63,7 +56,7 @@ def confirmed(target, confirm=None, confirm_all=False):
     """
     targets = _targets(target, "confirmed: the target")
     allowed = set(_targets(confirm, "confirmed: confirm"))
-    everything = _all(confirm_all)
+    everything = _bool(confirm_all if confirm_all is not None else False, "confirmed: confirm_all")
     return bool(targets) and all(t and (everything or t in allowed) for t in targets)
 
 
@@ -75,7 +68,7 @@ def not_confirmed(target, check, allows, check_mode=False):
     """
     if not isinstance(target, string_types) or not target:
         raise AnsibleFilterError("not_confirmed: the target must be a non-empty string, got %r" % (target,))
-    if _bool(check_mode):
+    if _bool(check_mode, "check_mode"):
         message = "check mode: pass %s to allow: %s" % (confirm_option(target), allows)
     else:
         message = "not confirmed, not run: %s; pass %s to allow it (or --yes for every target)" % (
@@ -104,17 +97,17 @@ def confirmation_findings(targets, check, confirm=None, confirm_all=False, check
     for target, allows in items:
         if not confirmed(target, confirm, confirm_all):
             findings.append(not_confirmed(target, check, allows, check_mode))
-        elif _bool(check_mode):
+        elif _bool(check_mode, "check_mode"):
             findings.append(make_finding(check, OK, "check mode: confirmed (%s): would %s" % (
                 confirm_option(target), allows), target=target, state=CONFIRMED))
     return findings
 
 
-def _bool(value):
+def _bool(value, what):
     try:
         return boolean(value, strict=True)
     except TypeError:
-        raise AnsibleFilterError("check_mode must be a boolean, got %r" % (value,))
+        raise AnsibleFilterError("%s must be a boolean, got %r" % (what, value))
 
 
 class FilterModule(object):
