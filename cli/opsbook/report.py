@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import NOT_CONFIGURED, severity
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import NOT_CONFIGURED, severity, summarize
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (
     DIAGNOSE,
     REMEDIATE,
@@ -28,11 +28,9 @@ def _value(finding: dict) -> str:
     return f"{value}{'' if unit in ('', '%') else ' '}{unit}"
 
 
-def _counts(findings: list[dict]) -> str:
-    counts: dict = {}
-    for f in findings:
-        counts[f["status"]] = counts.get(f["status"], 0) + 1
-    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items(), key=lambda kv: severity(kv[0]))) or "none"
+def status_counts(findings: list[dict]) -> str:
+    """``2 ok, 1 critical`` (mildest first), ``none`` for no findings."""
+    return ", ".join(f"{n} {s}" for s, n in summarize(findings)["counts"].items() if n) or "none"
 
 
 class _Table:
@@ -92,7 +90,7 @@ def render(app, result) -> str:
             if phase == DIAGNOSE:
                 lines += ["", app.style(heading, bold=True), "  no check gave a verdict"]
             continue
-        lines += ["", app.style(f"{heading}  ({_counts(found)})" if found else heading, bold=True)]
+        lines += ["", app.style(f"{heading}  ({status_counts(found)})" if found else heading, bold=True)]
         lines += actions
         if found:
             lines += [table.header()] + table.rows(found)
@@ -105,7 +103,7 @@ def render(app, result) -> str:
     lines.append("")
     if result.failed:
         lines.append(f"outcome: {app.style('RUN FAILED', fg='red', bold=True)}  (findings before the failure: "
-                     f"{_counts([f for f in judged if is_verdict(f)])})")
+                     f"{status_counts([f for f in judged if is_verdict(f)])})")
         return "\n".join(lines)
     outcome = verdict["outcome"]
     shown = app.style(outcome.upper().replace("_", " "), fg=OUTCOME_COLOUR.get(outcome), bold=True)

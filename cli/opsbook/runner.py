@@ -163,12 +163,10 @@ class EventCollector:
             self.result.actions.extend(actions)
         self.result.findings.extend(found)
         if self.verbosity == 1:
-            counts: dict = {}
-            for finding in found:
-                counts[finding["status"]] = counts.get(finding["status"], 0) + 1
-            summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+            from opsbook.report import status_counts
+
             state = "changed" if res.get("changed") else "ok"
-            self.progress(f"    {state} on {host}" + (f": {summary}" if summary else ""))
+            self.progress(f"    {state} on {host}" + (f": {status_counts(found)}" if found else ""))
 
 
 def allowed(name: str) -> bool:
