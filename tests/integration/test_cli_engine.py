@@ -71,6 +71,12 @@ def test_wrong_or_missing_vault_password_fails_the_run_clearly(vaulted_inventory
     assert bad_id.returncode == 64 and "expected LABEL@SOURCE" in bad_id.stderr
 
 
+def local_inventory(tmp_path: Path) -> Path:
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    return inventory
+
+
 def env_playbook(tmp_path: Path) -> Path:
     playbook = tmp_path / "env.yml"
     playbook.write_text(
@@ -87,8 +93,7 @@ def test_only_allow_listed_environment_reaches_ansible(tmp_path, monkeypatch):
 
     monkeypatch.setenv("OPSBOOK_TEST_LEAK", "s3cret")
     monkeypatch.setenv("K8S_AUTH_HOST", "https://k8s.example:6443")
-    inventory = tmp_path / "hosts.ini"
-    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    inventory = local_inventory(tmp_path)
     result = run_playbook("env", env_playbook(tmp_path), [inventory], {})
     assert not result.failures, result.failures
     [finding] = result.findings
@@ -107,8 +112,7 @@ def test_extra_vars_stay_strings_as_with_ansible_playbook(tmp_path):
     from opsbook.commands.run import parse_extra_vars
     from opsbook.runner import run_playbook
 
-    inventory = tmp_path / "hosts.ini"
-    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    inventory = local_inventory(tmp_path)
     result = run_playbook("vars", playbook, [inventory], parse_extra_vars(("a=010", '{"b": 10}')))
     assert [f["message"] for f in result.findings] == ["str:010 int:10"]
 
@@ -125,8 +129,7 @@ def test_a_kubernetes_token_in_the_environment_stays_out_of_kept_artifacts(tmp_p
 
     token = "eyJhbGciOiJSUzI1NiJ9.opsbook-test-token"
     monkeypatch.setenv("K8S_AUTH_API_KEY", token)
-    inventory = tmp_path / "hosts.ini"
-    inventory.write_text(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    inventory = local_inventory(tmp_path)
     artifacts = tmp_path / "artifacts"
     result = run_playbook("env", env_playbook(tmp_path), [inventory], {}, artifacts_dir=artifacts)
     assert not result.failures, result.failures
