@@ -118,11 +118,7 @@ def run_outcome(findings, actions=(), hosts=()):
         per_host[name] = host_outcome([f for f in findings if f.get("host") == name],
                                       [a for a in actions if a.get("host") == name])
     chosen = list(per_host.values())
-    outcome = NOT_CHECKED
-    for candidate in _PRECEDENCE:
-        if any(h["outcome"] == candidate for h in chosen):
-            outcome = candidate
-            break
+    outcome = next((c for c in _PRECEDENCE if any(h["outcome"] == c for h in chosen)), NOT_CHECKED)
     judged = [h for h in chosen if h["outcome"] != NOT_CHECKED]
     initial = worst(h["initial_status"] for h in judged) if judged else UNKNOWN
     status = worst(h["status"] for h in judged) if judged else UNKNOWN
