@@ -10,11 +10,9 @@ import click
 # Exit codes follow a run's outcome (module_utils.outcome has the table).
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (  # noqa: F401 - re-exported
     EXIT_CRITICAL,
-    EXIT_NOT_CHECKED,
     EXIT_OK,
     EXIT_RUN_FAILED,
     EXIT_USAGE,
-    EXIT_WARNING,
 )
 
 STATUS_COLOUR = {"ok": "green", "warning": "yellow", "critical": "red", "unknown": "magenta"}
