@@ -7,6 +7,7 @@ waits for the first scrape that started after the traffic ended, so exact counts
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -75,3 +76,21 @@ def scraped_after(prom_url: str, selector: str, after: float, timeout: float = 1
     """Wait until every series of ``selector`` has a sample scraped after the epoch time ``after``."""
     wait_for_scrape(prom_url, f"timestamp({selector})",
                     lambda res: bool(res) and all(float(r["value"][1]) > after for r in res), timeout)
+
+
+@contextlib.contextmanager
+def capacity_load(api_url: str, route: str, rps: int, work_ms: int, concurrency: int, capacity: dict | None = None):
+    """The lab API sends itself ``rps`` requests a second on ``route`` (its capacity model, see
+    ``opsbook.lab.labapi``) until the block ends; yields a callable returning the load's current view."""
+    def call(method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{api_url}/admin/load{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read().decode())
+
+    call("PUT", f"/{route}", {"rps": rps, "work_ms": work_ms, "concurrency": concurrency, "capacity": capacity})
+    try:
+        yield lambda: call("GET", "")[route]
+    finally:
+        call("DELETE", f"/{route}")

@@ -7,6 +7,13 @@ Standard library only (``http.server``); the lab runs it as its own process::
 - ``GET|POST /api/<route>?delay_ms=N&status=S`` sleeps N ms (0..30000) and answers status S
   (200..599, default 200) with a small JSON body. Bad parameters answer 400 (still counted).
 - ``GET /health`` answers ``{"status": "UP"}``.
+- ``PUT /admin/load/<route>`` with ``{"rps": R, "work_ms": W, "concurrency": C, "capacity": {"kubeconfig":
+  PATH, "namespace": NS, "deployment": NAME}}`` makes the app send itself R real requests a second on
+  ``<route>``, each taking ``W * ceil(C / ready replicas)`` ms - a capacity model: C units of work in
+  flight shared by the ready replicas of that Deployment on the lab's Kubernetes (read every second;
+  none ready answers 503). Without ``capacity`` one replica is assumed. Scaling the Deployment out is
+  what brings the latency down, so a drill's recovery comes from the remediation, not from the test.
+  ``DELETE /admin/load/<route>`` stops it; ``GET /admin/load`` lists the loads with their replicas.
 - ``GET /metrics`` is the Prometheus text exposition format 0.0.4: the histogram
   ``http_request_duration_seconds`` and the counter ``http_requests_total``, both labelled
   ``route`` (the ``<route>`` part of the path, verbatim), ``method`` and ``status``.
@@ -17,10 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 import threading
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -93,9 +103,91 @@ def _params(query: str) -> tuple[int, int]:
     return delay, status
 
 
+def capacity_delay(work_ms: int, concurrency: int, replicas: int) -> tuple[int, int]:
+    """``(delay_ms, status)`` of one request when ``concurrency`` units of ``work_ms`` share ``replicas``."""
+    if replicas <= 0:
+        return 0, 503
+    return min(MAX_DELAY_MS, work_ms * math.ceil(concurrency / replicas)), 200
+
+
+def _load_spec(body: bytes) -> dict:
+    """The validated ``PUT /admin/load/<route>`` body; ValueError naming the bad field."""
+    try:
+        spec = json.loads(body or b"{}")
+    except ValueError:
+        raise ValueError("the body must be a JSON object") from None
+    if not isinstance(spec, dict):
+        raise ValueError("the body must be a JSON object")
+    limits = {"rps": (1, 200), "work_ms": (0, MAX_DELAY_MS), "concurrency": (1, 1000)}
+    for name, (low, high) in limits.items():
+        value = spec.get(name, low if name != "work_ms" else 100)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer between {low} and {high}")
+        spec[name] = value
+    capacity = spec.get("capacity")
+    if capacity is not None and (not isinstance(capacity, dict)
+                                 or not all(isinstance(capacity.get(k), str) and capacity.get(k)
+                                            for k in ("kubeconfig", "namespace", "deployment"))):
+        raise ValueError("capacity needs kubeconfig, namespace and deployment (strings)")
+    return {"rps": spec["rps"], "work_ms": spec["work_ms"], "concurrency": spec["concurrency"], "capacity": capacity}
+
+
+def _ready_replicas(capacity: dict | None) -> int:
+    """Ready replicas of the capacity Deployment (1 without one); -1 when Kubernetes cannot be read."""
+    if capacity is None:
+        return 1
+    try:
+        from kubernetes import client, config  # the lab's venv has it; imported only when a load uses it
+
+        api = client.AppsV1Api(config.new_client_from_config(config_file=capacity["kubeconfig"]))
+        status = api.read_namespaced_deployment_status(capacity["deployment"], capacity["namespace"],
+                                                       _request_timeout=3).status
+        return int(status.ready_replicas or 0)
+    except Exception:  # noqa: BLE001 - keep the last known value; reported as -1 in GET /admin/load
+        return -1
+
+
+class Load:
+    """Requests the app sends itself on one route, their delay following the capacity model."""
+
+    def __init__(self, base_url: str, route: str, spec: dict, pool: ThreadPoolExecutor):
+        self.base_url, self.route, self.spec, self.pool = base_url, route, spec, pool
+        self.replicas, self.sent = _ready_replicas(spec["capacity"]), 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"load-{route}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def view(self) -> dict:
+        delay, status = capacity_delay(self.spec["work_ms"], self.spec["concurrency"], max(self.replicas, 0))
+        return dict(self.spec, replicas=self.replicas, delay_ms=delay, status=status, sent=self.sent)
+
+    def _run(self) -> None:
+        interval, refreshed = 1.0 / self.spec["rps"], time.monotonic()
+        while not self._stop.wait(interval):
+            if time.monotonic() - refreshed >= 1.0:
+                replicas = _ready_replicas(self.spec["capacity"])
+                self.replicas = replicas if replicas >= 0 else self.replicas
+                refreshed = time.monotonic()
+            delay, status = capacity_delay(self.spec["work_ms"], self.spec["concurrency"], self.replicas)
+            self.pool.submit(self._request, f"{self.base_url}/api/{self.route}?delay_ms={delay}&status={status}")
+            self.sent += 1
+
+    @staticmethod
+    def _request(url: str) -> None:
+        try:
+            urllib.request.urlopen(url, timeout=MAX_DELAY_MS / 1000 + 5).close()
+        except OSError:  # a 5xx answer is an HTTPError (an OSError): counted by the app all the same
+            pass
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "opsbook-labapi/1"
     metrics: Metrics  # set on the class by make_server
+    loads: dict  # route -> Load, set on the class by make_server
+    pool: ThreadPoolExecutor
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
@@ -107,7 +199,13 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(413, {"error": "body too large"})
             return
-        self.rfile.read(length)
+        self.body = self.rfile.read(length)
+        self._dispatch()
+
+    def do_PUT(self):  # noqa: N802
+        self.do_POST()
+
+    def do_DELETE(self):  # noqa: N802
         self._dispatch()
 
     def _dispatch(self):
@@ -119,8 +217,11 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/metrics" and self.command == "GET":
             self._send_raw(200, self.metrics.exposition().encode(), CONTENT_TYPE)
             return
+        if url.path == "/admin/load" or url.path.startswith("/admin/load/"):
+            self._admin_load(url.path[len("/admin/load/"):])
+            return
         route = url.path[len("/api/"):] if url.path.startswith("/api/") else ""
-        if not ROUTE_RE.match(route):
+        if not ROUTE_RE.match(route) or self.command not in ("GET", "POST"):
             self._send(404, {"error": "not found", "path": url.path})
             return
         try:
@@ -132,6 +233,28 @@ class Handler(BaseHTTPRequestHandler):
             body = {"route": route, "status": status, "delay_ms": delay_ms}
         self.metrics.observe(route, self.command, status, time.perf_counter() - started)
         self._send(status, body)
+
+    def _admin_load(self, route: str):
+        if self.command == "GET" and not route:
+            self._send(200, {name: load.view() for name, load in sorted(self.loads.items())})
+            return
+        if not ROUTE_RE.match(route) or self.command not in ("PUT", "DELETE"):
+            self._send(404, {"error": "use PUT or DELETE /admin/load/<route>, GET /admin/load"})
+            return
+        old = self.loads.pop(route, None)
+        if old is not None:
+            old.stop()
+        if self.command == "DELETE":
+            self._send(200 if old else 404, {"route": route, "stopped": old is not None})
+            return
+        try:
+            spec = _load_spec(getattr(self, "body", b""))
+        except ValueError as exc:
+            self._send(400, {"error": str(exc)})
+            return
+        host, port = self.server.server_address[:2]
+        self.loads[route] = Load(f"http://{host}:{port}", route, spec, self.pool)
+        self._send(200, {route: self.loads[route].view()})
 
     def _send(self, status: int, body: dict):
         self._send_raw(status, (json.dumps(body) + "\n").encode(), "application/json")
@@ -148,7 +271,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def make_server(host: str, port: int) -> ThreadingHTTPServer:
-    handler = type("LabApiHandler", (Handler,), {"metrics": Metrics()})
+    handler = type("LabApiHandler", (Handler,), {"metrics": Metrics(), "loads": {},
+                                                 "pool": ThreadPoolExecutor(max_workers=256)})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

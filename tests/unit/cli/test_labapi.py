@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from opsbook.lab.base import LabContext, MissingTool
-from opsbook.lab.labapi import MAX_DELAY_MS, Metrics, _params
+from opsbook.lab.labapi import MAX_DELAY_MS, Metrics, _load_spec, _params, capacity_delay
 from opsbook.lab.prometheus import Prometheus
 
 
@@ -74,3 +74,29 @@ def test_ports_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("OPSBOOK_LAB_API_PORT", "28081")
     svc = Prometheus(LabContext(lab_dir=tmp_path / "lab", cache_dir=tmp_path / "cache"))
     assert (svc.url, svc.api_url) == ("http://127.0.0.1:29090", "http://127.0.0.1:28081")
+
+
+@pytest.mark.parametrize("work, concurrency, replicas, expected", [
+    (1000, 3, 1, (3000, 200)), (1000, 3, 2, (2000, 200)), (1000, 3, 3, (1000, 200)), (1000, 3, 5, (1000, 200)),
+    (1000, 3, 0, (0, 503)), (20000, 3, 1, (MAX_DELAY_MS, 200)),
+])
+def test_capacity_model_shares_the_work_among_ready_replicas(work, concurrency, replicas, expected):
+    assert capacity_delay(work, concurrency, replicas) == expected
+
+
+def test_load_spec_defaults_and_capacity():
+    capacity = {"kubeconfig": "/k", "namespace": "ns", "deployment": "bff"}
+    assert _load_spec(b'{"rps": 5, "capacity": %s}' % str(capacity).replace("'", '"').encode()) == {
+        "rps": 5, "work_ms": 100, "concurrency": 1, "capacity": capacity}
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"[1]", "the body must be a JSON object"), (b"{bad", "the body must be a JSON object"),
+    (b'{"rps": 0}', "rps must be an integer between 1 and 200"),
+    (b'{"rps": true}', "rps must be an integer between 1 and 200"),
+    (b'{"work_ms": 40000}', "work_ms must be an integer between 0 and 30000"),
+    (b'{"capacity": {"namespace": "ns"}}', "capacity needs kubeconfig, namespace and deployment"),
+])
+def test_bad_load_specs_name_the_field(body, message):
+    with pytest.raises(ValueError, match=message):
+        _load_spec(body)
