@@ -9,7 +9,7 @@ import redis
 
 from tests.helpers import REDIS_TEST_DB
 from tests.integration.k8s_seed import deployment, seed_namespace
-from tests.integration.prom_seed import prom_query, unique_route, values
+from tests.integration.prom_seed import capacity_load, prom_query, unique_route, values, wait_for_scrape
 from tests.integration.scenario_lab import findings_by, run_scenario
 from tests.integration.test_prometheus_query import burst
 
@@ -54,6 +54,7 @@ def test_api_latency_finds_the_slow_and_failing_routes_then_scales_out(tmp_path,
             "api_latency_log_workloads": ["bff"],
             "api_latency_log_since_minutes": 7 * 24 * 60,
             "api_latency_scale_workloads": [{"name": "bff", "replicas": 3}, {"name": "order-service", "replicas": 1}],
+            "api_latency_verify_attempts": 1,  # the burst stays in the 1m window: one honest look
         }
         stats = cache()
         proc, report = run_scenario(tmp_path, "api-latency", variables)
@@ -93,6 +94,10 @@ def test_api_latency_finds_the_slow_and_failing_routes_then_scales_out(tmp_path,
         assert [(a["action"], a["target"], a["changed"]) for a in done["actions"]] == [
             ("scale", f"{ns}/bff", True), ("scale", f"{ns}/order-service", False)]  # already at 1: never scaled down
         assert deployment(k8s_lab, ns, "bff").spec.replicas == 3
+        # the verification looks again: the slow burst is still inside the window, so not resolved
+        after = findings_by(done, "api_latency_p95", phase="verify")
+        assert after[f"route={slow}"]["status"] == "warning"
+        assert done["outcome"] == "unresolved" and _proc.returncode == 2
 
 
 def pods(k8s_lab, namespace, app):
@@ -114,3 +119,31 @@ def test_api_latency_on_the_lab_inventory_and_without_prometheus(tmp_path, prome
     assert proc.returncode == 3, proc.stderr  # unknown: nothing measured
     assert [(f["check"], f["status"]) for f in report["findings"]] == [("prometheus_reachable", "unknown")]
     assert "set opsbook_prometheus.url in the inventory" in report["findings"][0]["message"]
+
+
+def test_scaling_out_under_load_brings_p95_down_and_the_run_is_resolved(tmp_path, prometheus_lab, k8s_lab):
+    """The lab API's capacity model: the route's latency follows the bff's ready replicas, so the fix is
+    the scenario's own scale-out and the verification sees the p95 fall - nothing in the test flips it."""
+    route = unique_route("scaleout")
+    with seed_namespace(k8s_lab, "apiscale", {"bff": 1}) as ns:
+        capacity = {"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns, "deployment": "bff"}
+        with capacity_load(prometheus_lab["api_url"], route, rps=10, work_ms=400, concurrency=3, capacity=capacity):
+            wait_for_scrape(prometheus_lab["url"], P95_5S % route, lambda r: bool(r) and float(r[0]["value"][1]) > 1)
+            variables = {
+                "opsbook_prometheus": {"url": prometheus_lab["url"], "timeout": 5},
+                "opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": ns},
+                "api_latency_selector": f'route="{route}"', "api_latency_window": "5s",
+                "api_latency_check_cache": False, "api_latency_check_database": False,
+                "api_latency_scale_workloads": [{"name": "bff", "replicas": 3}],
+                "api_latency_verify_attempts": 20, "api_latency_verify_delay": 1,
+            }
+            proc, report = run_scenario(tmp_path, "api-latency", variables, "--remediate")
+        assert [(a["action"], a["target"], a["changed"]) for a in report["actions"]] == [("scale", f"{ns}/bff", True)]
+        before = findings_by(report, "api_latency_p95", phase="diagnose")[f"route={route}"]
+        after = findings_by(report, "api_latency_p95", phase="verify")[f"route={route}"]
+        assert before["status"] != "ok" and before["value"] > 1  # 1.2 s requests with one replica
+        assert after["status"] == "ok" and after["value"] <= 0.5  # 0.4 s with three
+        assert (report["outcome"], proc.returncode) == ("resolved", 0), report["findings"]
+
+
+P95_5S = 'histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{route="%s"}[5s])))'
