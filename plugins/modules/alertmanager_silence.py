@@ -19,13 +19,13 @@ description:
     exists; that one is reported unchanged, or extended when the wanted end is more than a minute later.
     Run twice, it leaves one silence.
   - O(state=absent) expires the active silences with these matchers (and O(comment), when given).
-  - O(state=list) returns the active silences (those with exactly O(matchers), when given).
+  - O(state=query) returns the active silences (those with exactly O(matchers), when given).
   - An unreachable Alertmanager is a single V(critical) finding C(alertmanager_reachable), not a failure.
 options:
   state:
     description: What to do.
     type: str
-    choices: [present, absent, list]
+    choices: [present, absent, query]
     default: present
   matchers:
     description:
@@ -89,7 +89,7 @@ EXAMPLES = r"""
   opsbook.runbooks.alertmanager_silence:
     url: https://alertmanager.example.com
     token: "{{ vault_alertmanager_token }}"
-    state: list
+    state: query
 """
 
 RETURN = r"""
@@ -121,7 +121,7 @@ silence_state:
 silences:
   description:
     - The silences concerned, each C({id, state, matchers, matchers_text, starts_at, ends_at, created_by, comment}).
-    - The matching active ones (present), those expired (absent), the active ones (list).
+    - The matching active ones (present), those expired (absent), the active ones (query).
   returned: when Alertmanager was reachable
   type: list
   elements: dict
@@ -159,7 +159,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.runner imp
 def main():
     argument_spec = alertmanager.alertmanager_common_argument_spec()
     argument_spec.update(
-        state=dict(type="str", choices=["present", "absent", "list"], default="present"),
+        state=dict(type="str", choices=["present", "absent", "query"], default="present"),
         matchers=dict(type="list", elements="raw"),
         duration=dict(type="str", default="2h"),
         ends_at=dict(type="str"),

@@ -55,7 +55,7 @@ def test_create_is_seen_by_amtool_and_a_second_run_changes_nothing(am, run_id):
     third = silence(am, run_id, duration="2h")
     assert third["changed"] is True and third["silence_state"] == "extended"
     assert len(amtool_silences(am, run_id)) == 1
-    listed = silence(am, run_id, state="list")
+    listed = silence(am, run_id, state="query")
     assert [s["id"] for s in listed["silences"]] == [third["silence_id"]]
     # expire: gone for amtool (which lists only active silences by default)
     gone = silence(am, run_id, state="absent")

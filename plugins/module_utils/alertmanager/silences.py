@@ -163,11 +163,11 @@ def wanted_end(params, now):
 
 
 def run(params, check_mode=False, client=None):
-    """The module's result for ``state`` present, absent or list (findings, silences, actions)."""
+    """The module's result for ``state`` present, absent or query (findings, silences, actions)."""
     client = client or Alertmanager(params)
     state = params.get("state") or "present"
-    matchers = parse_matchers(params.get("matchers"), required=state != "list") if (
-        params.get("matchers") or state != "list") else None
+    matchers = parse_matchers(params.get("matchers"), required=state != "query") if (
+        params.get("matchers") or state != "query") else None
     now = now_utc()
     end = wanted_end(params, now) if state == "present" else None
     if state == "present" and not (params.get("comment") or "").strip():
@@ -177,7 +177,7 @@ def run(params, check_mode=False, client=None):
     result = {"changed": False, "reachable": True, "alertmanager": {"url": client.target, "version": version},
               "actions": []}
     text = ", ".join(format_matcher(m) for m in matchers) if matchers else "every silence"
-    if state == "list":
+    if state == "query":
         found = live(silences, matchers, params.get("comment"))
         result["silences"] = [summarize(s) for s in found]
         message = "%d active silence(s) for %s" % (len(found), text)
@@ -221,7 +221,7 @@ def _present(client, params, matchers, end, silences, text, check_mode):
     return {"changed": True, "silence_id": silence_id, "silences": [summarize(s) for s in shown],
             "silence_state": verb,
             "message": "silence %s %s for %s%s" % (silence_id or "(check mode)", verb, text,
-                                                    " (check mode: nothing changed)" if check_mode else ""),
+                                                   " (check mode: nothing changed)" if check_mode else ""),
             "actions": [_action("silence", text, True, check_mode, detail)]}
 
 
