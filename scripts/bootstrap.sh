@@ -28,6 +28,9 @@ command -v go >/dev/null || [ -x /usr/local/go/bin/go ] \
 command -v docker-compose >/dev/null || need+=(docker-compose)
 # The lab's optional Prometheus (scrapes the lab API app; `opsbook lab up --with prometheus`).
 command -v prometheus >/dev/null || need+=(prometheus)
+# The lab's optional Alertmanager and blackbox exporter (`opsbook lab up --with alertmanager`).
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"

@@ -103,6 +103,21 @@ def prometheus_lab(lab):
     return lab_state()["services"]["prometheus"]
 
 
+@pytest.fixture(scope="session")
+def alertmanager_lab():
+    """The lab's Alertmanager and blackbox exporter, with its Prometheus (started if needed).
+
+    ``url``, ``webhook_url`` (nothing listens there unless a test does), ``webhook_token_file``,
+    ``blackbox_url``, ``tools`` (amtool) and ``prometheus`` (that service's state).
+    Only these two services: it does not start PostgreSQL, Redis or Kafka.
+    """
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(["alertmanager"])
+    services = lab_state()["services"]
+    return dict(services["alertmanager"], prometheus=services["prometheus"])
+
+
 @pytest.fixture
 def redis_client(redis_params):
     """A redis-py client on the lab's Redis, database REDIS_TEST_DB (Redis drills' keys: `redist:<random>:*`)."""

@@ -17,7 +17,7 @@ lab_dir_option = click.option(
 )
 services_option = click.option(
     "-s", "--service", "services", multiple=True, metavar="NAME",
-    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus.",
+    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus, alertmanager.",
 )
 
 
@@ -50,7 +50,8 @@ def lab():
 @lab_dir_option
 @services_option
 @click.option("--with", "extra", multiple=True, metavar="NAME",
-              help="Also start this optional service (repeatable): kubernetes, docker, prometheus.")
+              help="Also start this optional service (repeatable): kubernetes, docker, prometheus, "
+                   "alertmanager.")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="Seed a system's topology (repeatable): techbra, mlbling, etl; starts what it needs.")
 @click.pass_obj
@@ -63,6 +64,11 @@ def up(app, lab_dir, services, extra, profiles):
     `--with kubernetes`, `--with docker`, or a profile that needs them. The first Kubernetes
     start builds the binaries into the cache (minutes); later starts reuse them.
     Prometheus (`--with prometheus`) scrapes itself and the lab API app every second.
+    Alertmanager (`--with alertmanager`, starts Prometheus too) on 127.0.0.1:19193 with the
+    blackbox exporter (19115) probing the lab's health endpoints; Prometheus loads the
+    collection's alert rules with time compressed for drills (`for:` <= 1s, ranges <= [15s]) and
+    Alertmanager posts them to the EDA webhook http://127.0.0.1:15050/alerts (bearer token in
+    <lab>/alertmanager/eda-token).
     """
     from opsbook.lab.profiles import apply_profile, load_profile
 
@@ -118,13 +124,17 @@ def status(app, lab_dir, as_json):
             endpoint = ", ".join(svc.get("bootstrap_servers") or []) or (
                 f"{svc['host']}:{svc['port']}" if svc.get("host") else "-")
             colour = {"ok": "green", "critical": "red", "stopped": "yellow"}.get(svc["status"], "magenta")
-            app.display(f"  {name:<10} {app.style(svc['status'].upper().ljust(8), fg=colour, bold=True)} "
+            app.display(f"  {name:<12} {app.style(svc['status'].upper().ljust(8), fg=colour, bold=True)} "
                         f"{endpoint:<22} {svc['detail']}")
             if svc.get("kubeconfig"):
-                app.display(f"  {'':<10} KUBECONFIG={svc['kubeconfig']}")
+                app.display(f"  {'':<12} KUBECONFIG={svc['kubeconfig']}")
             if svc.get("docker_host"):
-                app.display(f"  {'':<10} DOCKER_HOST={svc['docker_host']}")
+                app.display(f"  {'':<12} DOCKER_HOST={svc['docker_host']}")
             if svc.get("api_url"):
-                app.display(f"  {'':<10} lab API {svc['api_url']} (scraped as job lab-api)")
+                app.display(f"  {'':<12} lab API {svc['api_url']} (scraped as job lab-api)")
+            if svc.get("webhook_url"):
+                app.display(f"  {'':<12} Alertmanager {svc['url']} -> webhook {svc['webhook_url']} "
+                            f"(bearer token in {svc['webhook_token_file']})")
+                app.display(f"  {'':<12} blackbox exporter {svc['blackbox_url']} (module {svc['blackbox_module']})")
     healthy = all(s["status"] == "ok" for s in report["services"].values())
     return EXIT_OK if healthy else EXIT_CRITICAL

@@ -41,6 +41,9 @@ class LabContext:
     cache_dir: Path
     host: str = "127.0.0.1"
     log: callable = field(default=print)
+    # names of the lab's services (those asked for and those started before): services whose
+    # config depends on others read it (Prometheus probes Docker's backend, alerts to Alertmanager)
+    enabled: frozenset = frozenset()
 
     def service_dir(self, name: str) -> Path:
         return self.lab_dir / name

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import STATE_FILE, default_lab_dir
 
+from .alertmanager import Alertmanager
 from .base import Health, LabContext, LabError, MissingTool, Service, write_atomic
 from .docker import Docker
 from .kafka import Kafka
@@ -23,7 +24,10 @@ from .redis import Redis
 # Services started by a plain `opsbook lab up`, in start order.
 DEFAULT_SERVICES: dict[str, type[Service]] = {"postgres": Postgres, "redis": Redis, "kafka": Kafka}
 # Services a later `--with NAME` adds (Kubernetes, Docker, Prometheus, ...).
-OPTIONAL_SERVICES: dict[str, type[Service]] = {"kubernetes": Kubernetes, "docker": Docker, "prometheus": Prometheus}
+OPTIONAL_SERVICES: dict[str, type[Service]] = {"kubernetes": Kubernetes, "docker": Docker, "prometheus": Prometheus,
+                                               "alertmanager": Alertmanager}
+# An optional service that needs another one: `--with alertmanager` starts Prometheus too.
+IMPLIES = {"alertmanager": ("prometheus",)}
 
 
 def default_cache_dir() -> Path:
@@ -49,12 +53,17 @@ class Lab:
     def state_file(self) -> Path:
         return self.dir / STATE_FILE
 
-    def services(self, names: list[str] | None = None, extra: tuple[str, ...] = ()) -> list[Service]:
-        """``names``, else the default services plus the optional ones started before; plus ``extra``."""
+    def services(self, names: list[str] | None = None, extra: tuple[str, ...] = (), implied: bool = False
+                 ) -> list[Service]:
+        """``names``, else the default services plus the optional ones started before; plus ``extra``
+        (and, when ``implied``, the services those need: ``up`` starts them, ``down -s`` leaves them)."""
         known = {**DEFAULT_SERVICES, **OPTIONAL_SERVICES}
         if names is None:
             names = list(DEFAULT_SERVICES) + [n for n in self._recorded_services() if n in OPTIONAL_SERVICES]
         names = list(names) + [n for n in extra if n not in names]
+        if implied:
+            names += [dep for n in list(names) for dep in IMPLIES.get(n, ()) if dep not in names]
+        self.ctx.enabled = frozenset(names) | frozenset(self._recorded_services())
         unknown = [n for n in names if n not in known]
         if unknown:
             raise LabError(f"unknown lab service(s): {', '.join(unknown)} (known: {', '.join(known)})")
@@ -84,7 +93,7 @@ class Lab:
         """Start the services (idempotent), plus the optional ``extra`` ones; seconds spent per service."""
         timings = {}
         with self.locked():
-            services = self.services(names if names else None, extra)
+            services = self.services(names if names else None, extra, implied=True)
             for service in services:
                 service.check_tools()  # fail before starting anything when a tool is missing
             for service in services:

@@ -77,14 +77,19 @@ def _float(raw):
     return None if math.isnan(value) else value
 
 
-class Prometheus(object):
-    """A client of one Prometheus server (or anything serving its HTTP API: Thanos, Mimir, VictoriaMetrics)."""
+class ApiClient(object):
+    """An HTTP API client of one server: URL, basic or bearer auth, TLS, timeout, secret scrubbing.
+
+    Shared by the Prometheus and Alertmanager clients (``product`` names the server in messages).
+    """
+
+    product = "Prometheus"
 
     def __init__(self, params):
         url = (params.get("url") or "").strip()
         if not url.startswith(("http://", "https://")):
-            raise InvalidInput("url: expected an http:// or https:// URL of the Prometheus server, got %r"
-                               % scrub(url, _secrets(params)))
+            raise InvalidInput("url: expected an http:// or https:// URL of the %s server, got %r"
+                               % (self.product, scrub(url, _secrets(params))))
         timeout = float(params.get("timeout") or 0)
         if timeout <= 0:
             raise InvalidInput("timeout must be a positive number of seconds, got %r" % params.get("timeout"))
@@ -100,7 +105,7 @@ class Prometheus(object):
         self.target = describe_target(params)  # also the base of every request: no user information
         self.timeout = timeout
         self.secrets = _secrets(params) + [parts.password]
-        self.headers = {"User-Agent": "opsbook-prometheus", "Accept": "application/json"}
+        self.headers = {"User-Agent": "opsbook-%s" % self.product.lower(), "Accept": "application/json"}
         if params.get("bearer_token"):
             self.headers["Authorization"] = "Bearer %s" % params["bearer_token"]
         elif username:
@@ -111,6 +116,15 @@ class Prometheus(object):
 
     def _fail(self, cls, message):
         raise cls(scrub(message, self.secrets))
+
+    def _unreachable(self, exc):
+        reason = getattr(exc, "reason", None) or exc
+        self._fail(ServiceUnreachable, "%s at %s is unreachable: %s"
+                   % (self.product, self.target, str(reason) or exc.__class__.__name__))
+
+
+class Prometheus(ApiClient):
+    """A client of one Prometheus server (or anything serving its HTTP API: Thanos, Mimir, VictoriaMetrics)."""
 
     def get(self, path, **query):
         """GET ``/api/v1/<path>`` and return its ``data``."""
@@ -127,9 +141,7 @@ class Prometheus(object):
         except HTTPError as exc:
             self._http_error(exc, path)
         except (URLError, OSError, socket.timeout, ssl.SSLError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            self._fail(ServiceUnreachable, "Prometheus at %s is unreachable: %s"
-                       % (self.target, str(reason) or exc.__class__.__name__))
+            self._unreachable(exc)
         document = self._json(body)
         if document.get("status") != "success":
             self._fail(ServiceError, "Prometheus at %s answered %s: %s"
