@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.helpers import poll
 from tests.integration.prom_seed import prom_query
 
 pytestmark = pytest.mark.lab
@@ -112,7 +113,8 @@ def test_alertmanager_is_ready_and_its_config_passes_amtool(alertmanager_lab):
 
 def test_prometheus_sends_to_the_lab_alertmanager(alertmanager_lab):
     prom = alertmanager_lab["prometheus"]
-    active = get_json(f"{prom['url']}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+    # right after a (re)start or reload, Prometheus discovers its Alertmanagers within a moment
+    active = poll(lambda: get_json(f"{prom['url']}/api/v1/alertmanagers")["data"]["activeAlertmanagers"], timeout=15)
     assert [a["url"] for a in active] == [f"{alertmanager_lab['url']}/api/v2/alerts"]
     check = subprocess.run([prom["tools"]["promtool"], "check", "config", prom["config"]],
                            capture_output=True, text=True, timeout=30)
