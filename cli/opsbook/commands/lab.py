@@ -17,7 +17,7 @@ lab_dir_option = click.option(
 )
 services_option = click.option(
     "-s", "--service", "services", multiple=True, metavar="NAME",
-    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus.",
+    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus, tls.",
 )
 
 
@@ -50,7 +50,7 @@ def lab():
 @lab_dir_option
 @services_option
 @click.option("--with", "extra", multiple=True, metavar="NAME",
-              help="Also start this optional service (repeatable): kubernetes, docker, prometheus.")
+              help="Also start this optional service (repeatable): kubernetes, docker, prometheus, tls.")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="Seed a system's topology (repeatable): techbra, mlbling, etl; starts what it needs.")
 @click.pass_obj
@@ -63,6 +63,8 @@ def up(app, lab_dir, services, extra, profiles):
     `--with kubernetes`, `--with docker`, or a profile that needs them. The first Kubernetes
     start builds the binaries into the cache (minutes); later starts reuse them.
     Prometheus (`--with prometheus`) scrapes itself and the lab API app every second.
+    TLS (`--with tls`) serves certificates from the lab's own CA on OPSBOOK_LAB_TLS_PORT (18443) and up:
+    valid, expiring in 10 days, expired, wrong host name, self-signed, SMTP with STARTTLS.
     """
     from opsbook.lab.profiles import apply_profile, load_profile
 
