@@ -53,18 +53,20 @@ def _alt_names(names: list[str]) -> list[x509.GeneralName]:
     return result
 
 
-def make_ca(common_name: str = "opsbook lab CA", days: int = 3650):
+def make_ca(common_name: str = "opsbook lab CA", days: int = 3650, path_length: int | None = 0, issuer=None):
+    """A CA certificate (``(key, cert)``): self-signed, or an intermediate signed by ``issuer`` (``(key, cert)``)."""
     key = new_key()
     start = now() - DAY
-    cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(_name(common_name))
+    signer_key, signer_name = (issuer[0], issuer[1].subject) if issuer else (key, _name(common_name))
+    cert = (x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(signer_name)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(start).not_valid_after(start + days * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
                                          crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+            .sign(signer_key, hashes.SHA256()))
     return key, cert
 
 

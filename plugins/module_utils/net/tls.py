@@ -26,6 +26,7 @@ import os
 import socket
 import ssl
 import struct
+import warnings
 
 try:
     from cryptography import x509
@@ -256,7 +257,8 @@ def load_trust(ca_path):
     certs = []
     for path in names:
         try:
-            with open(path, "rb") as handle:
+            with open(path, "rb") as handle, warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a system bundle may hold a root with a non-positive serial
                 certs.extend(x509.load_pem_x509_certificates(handle.read()))
         except (IOError, OSError, ValueError) as exc:
             if ca_path:
@@ -266,25 +268,37 @@ def load_trust(ca_path):
     return source, certs
 
 
+def _may_issue(ca, below):
+    """``ca`` is a CA certificate whose path length allows ``below`` intermediates under it."""
+    try:
+        constraints = ca.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
+    except x509.ExtensionNotFound:
+        return False
+    return constraints.ca and (constraints.path_length is None or constraints.path_length >= below)
+
+
 def verify_chain(leaf, intermediates, trusted, max_depth=10):
     """``(state, detail)``: walk issuers from ``leaf`` through ``intermediates`` to a ``trusted`` certificate.
 
     state ``valid``, ``self_signed`` (the leaf is its own issuer and not trusted) or ``untrusted``.
-    Signatures are checked, validity dates are not (that is ``tls_expiry``).
+    Signatures, CA flags and path lengths are checked, validity dates are not (that is ``tls_expiry``).
     """
     fingerprints = set(c.fingerprint(hashes.SHA256()) for c in trusted)
     current = leaf
-    for _depth in range(max_depth):
+    for depth in range(max_depth):
         if current.fingerprint(hashes.SHA256()) in fingerprints:
             return "valid", "trusted: %s" % current.subject.rfc4514_string()
         for anchor in trusted:
             if issued_by(current, anchor):
+                if not _may_issue(anchor, depth):
+                    return "untrusted", "the trusted %s may not issue this chain (basic constraints)" % (
+                        anchor.subject.rfc4514_string())
                 return "valid", "issued by the trusted %s" % anchor.subject.rfc4514_string()
         if issued_by(current, current):
             if current is leaf:
                 return "self_signed", "self-signed certificate"
             return "untrusted", "self-signed certificate in certificate chain (%s)" % current.subject.rfc4514_string()
-        parents = [c for c in intermediates if c is not current and issued_by(current, c)]
+        parents = [c for c in intermediates if c is not current and issued_by(current, c) and _may_issue(c, depth)]
         if not parents:
             return "untrusted", "unable to get issuer certificate %s" % current.issuer.rfc4514_string()
         current = parents[0]
