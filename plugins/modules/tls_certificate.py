@@ -13,7 +13,7 @@ short_description: Check TLS certificates of endpoints and files - expiry, host 
 version_added: "0.1.0"
 description:
   - Connects to every endpoint (concurrently, bounded timeout) with SNI, after a STARTTLS dialogue for
-    SMTP or the SSLRequest of PostgreSQL when asked, completes a TLS handshake and reads the server's
+    SMTP when asked, completes a TLS handshake and reads the server's
     certificate; reads certificate files (PEM or DER) from disk. What the seed runbooks do with
     C(openssl s_client -connect H:443 -servername H | openssl x509 -noout -dates).
   - "Reports per target: C(tls_expiry) (days until C(notAfter), negative once expired, against O(warn_days)
@@ -33,7 +33,7 @@ options:
       - Endpoints to connect to, each a C(host:port) string or a dictionary.
       - Dictionary keys C(host) (required), C(port) (default 443), C(name), C(server_name) (the SNI name,
         default C(host)), C(expected_name) (the name the certificate must be valid for, default
-        C(server_name)), C(starttls) (V(smtp), V(postgres) or V(none)), C(ca_path) and C(timeout) override
+        C(server_name)), C(starttls) (V(smtp) or V(none)), C(ca_path) and C(timeout) override
         the module-level options of the same name for that endpoint.
     type: list
     elements: raw
@@ -50,7 +50,7 @@ options:
   starttls:
     description: STARTTLS dialogue of every endpoint that does not set its own.
     type: str
-    choices: [none, smtp, postgres]
+    choices: [none, smtp]
     default: none
   ca_path:
     description: PEM file (or directory of PEM files) with the CA certificates to trust instead of the system store.
@@ -100,7 +100,6 @@ EXAMPLES = r"""
       - app.ml-bling-sync.com:443
       - {host: 10.0.0.5, port: 443, server_name: api.ml-bling-sync.com, name: api}
       - {host: mail.example.com, port: 587, starttls: smtp}
-      - {host: db.ml-bling-sync.com, port: 5432, starttls: postgres}
     warn_days: 30
     crit_days: 7
   register: tls
@@ -172,7 +171,7 @@ def main():
     argument_spec = dict(
         endpoints=dict(type="list", elements="raw", default=[]),
         files=dict(type="list", elements="raw", default=[]),
-        starttls=dict(type="str", choices=["none", "smtp", "postgres"], default="none"),
+        starttls=dict(type="str", choices=["none", "smtp"], default="none"),
         ca_path=dict(type="path"),
         warn_days=dict(type="float", default=30),
         crit_days=dict(type="float", default=7),

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, opsbook contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TLS certificates of endpoints (``host:port``, SNI, STARTTLS) and of files on disk (tls_certificate).
+"""TLS certificates of endpoints (``host:port``, SNI, SMTP STARTTLS) and of files on disk (tls_certificate).
 
 What an SRE does by hand with ``openssl s_client -connect H:P -servername N | openssl x509 -noout
 -dates -subject -issuer -ext subjectAltName`` and ``openssl verify``, as findings, one per check and
@@ -25,7 +25,6 @@ import ipaddress
 import os
 import socket
 import ssl
-import struct
 import warnings
 
 try:
@@ -50,10 +49,9 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings i
 )
 from ansible_collections.opsbook.runbooks.plugins.module_utils.net.probes import _pool_map
 
-STARTTLS = ("smtp", "postgres")
+STARTTLS = ("smtp",)
 DEFAULT_PROTOCOLS = ("TLSv1.2", "TLSv1.3")  # RFC 8996 deprecates TLS 1.0 and 1.1
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # the validity dates are tls_expiry's verdict, not tls_chain's
-PG_SSL_REQUEST = struct.pack("!II", 8, 80877103)
 MAX_LINE = 4096
 
 
@@ -346,15 +344,6 @@ def _starttls_smtp(sock, name):
         raise TlsProtocolError("%s refused STARTTLS: %r" % (name, lines[0][:80]))
 
 
-def _starttls_postgres(sock, name):
-    sock.sendall(PG_SSL_REQUEST)
-    answer = sock.recv(1)
-    if answer == b"N":
-        raise TlsProtocolError("%s (PostgreSQL) does not accept SSL connections (ssl = off)" % name)
-    if answer != b"S":
-        raise TlsProtocolError("%s did not answer the PostgreSQL SSLRequest (got %r)" % (name, answer[:1]))
-
-
 def _context(target, verify):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False  # tls_hostname matches the name itself, and reports what was presented
@@ -392,8 +381,6 @@ def handshake(target, verify):
         sock.settimeout(target["timeout"])
         if target.get("starttls") == "smtp":
             _starttls_smtp(sock, target["name"])
-        elif target.get("starttls") == "postgres":
-            _starttls_postgres(sock, target["name"])
         server_name = target["server_name"] if _ip(target["server_name"]) is None else None
         tls = ctx.wrap_socket(sock, server_hostname=server_name)
         try:

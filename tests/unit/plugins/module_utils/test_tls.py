@@ -143,7 +143,7 @@ def test_cert_info_days_and_self_signed(ca):
     ([{"port": 443}], "endpoints[0]: host is required"),
     ([{"host": "a", "port": "x"}], "endpoints[0]: port must be an integer"),
     ([{"host": "a", "port": 70000}], "endpoints[0]: port must be between 1 and 65535"),
-    ([{"host": "a", "starttls": "imap"}], "endpoints[0]: starttls must be one of none, smtp, postgres"),
+    ([{"host": "a", "starttls": "imap"}], "endpoints[0]: starttls must be one of none, smtp"),
     ([{"host": "a", "timeout": 0}], "endpoints[0]: timeout must be positive"),
 ])
 def test_bad_endpoints_name_the_option(endpoints, message):
