@@ -17,7 +17,7 @@ lab_dir_option = click.option(
 )
 services_option = click.option(
     "-s", "--service", "services", multiple=True, metavar="NAME",
-    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus, alertmanager.",
+    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus, alertmanager, tls.",
 )
 
 
@@ -51,7 +51,7 @@ def lab():
 @services_option
 @click.option("--with", "extra", multiple=True, metavar="NAME",
               help="Also start this optional service (repeatable): kubernetes, docker, prometheus, "
-                   "alertmanager.")
+                   "alertmanager, tls.")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="Seed a system's topology (repeatable): techbra, mlbling, etl; starts what it needs.")
 @click.pass_obj
@@ -69,6 +69,8 @@ def up(app, lab_dir, services, extra, profiles):
     collection's alert rules with time compressed for drills (`for:` <= 1s, ranges <= [15s]) and
     Alertmanager posts them to the EDA webhook http://127.0.0.1:15050/alerts (bearer token in
     <lab>/alertmanager/eda-token).
+    TLS (`--with tls`) serves certificates from the lab's own CA on OPSBOOK_LAB_TLS_PORT (18443) and up:
+    valid, expiring in 10 days, expired, wrong host name, self-signed, SMTP with STARTTLS.
     """
     from opsbook.lab.profiles import apply_profile, load_profile
 
