@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import copy
 import time
 
@@ -147,7 +148,8 @@ def handle(params, check_mode=False, now=None):
     path = rec.record_path(state_dir, key)
     now = now if now is not None else time.time()
     stamp = times.iso(now)
-    with rec.locked(state_dir):
+    # check mode reads (records are replaced atomically) and creates nothing, not even the directory
+    with contextlib.nullcontext() if check_mode else rec.locked(state_dir):
         stored = rec.load(path)
         reopened = rec.reopens(stored, run)
         record = copy.deepcopy(stored) if stored is not None and not reopened else rec.new_record(key, alert, run, target, title)
