@@ -70,7 +70,7 @@ options:
     type: dict
     suboptions:
       webhook:
-        description: A Slack-compatible incoming webhook (POST C({"text": ...})).
+        description: "A Slack-compatible incoming webhook (POST C({\"text\": ...}))."
         type: dict
         suboptions:
           url:
@@ -147,7 +147,7 @@ options:
     type: float
     default: 2
   mttr_target_minutes:
-    description: Recovery target (ConectCRM post-mortem "target < 30min").
+    description: Recovery target (ConectCRM post-mortem C(target < 30min)).
     type: float
     default: 30
   update_every_minutes:
