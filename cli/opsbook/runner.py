@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -55,6 +56,7 @@ class RunResult:
     failures: list[dict] = field(default_factory=list)
     hosts: set = field(default_factory=set)
     unreachable: set = field(default_factory=set)
+    timeline: list[dict] = field(default_factory=list)
 
     @property
     def verdict(self) -> dict:
@@ -103,7 +105,16 @@ class RunResult:
             "findings": self.findings,
             "actions": self.actions,
             "failures": self.failures,
+            "timeline": self.timeline,
         }
+
+
+TIMELINE_EVENTS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable"}
+
+
+def _now() -> str:
+    """UTC now with milliseconds: the handler sees each event as Ansible reports it."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class EventCollector:
@@ -126,6 +137,8 @@ class EventCollector:
         host = data.get("host")
         if self.verbosity >= 2 and event.get("stdout"):
             self.ansible_output(scrub(event["stdout"]))
+        if kind in TIMELINE_EVENTS and not (kind == "runner_on_failed" and data.get("ignore_errors")):
+            self._step(kind, host, data)
         if kind == "playbook_on_task_start":
             self.progress(f"  - {data.get('task')}")
         elif kind == "runner_on_ok":
@@ -148,6 +161,15 @@ class EventCollector:
             self.result.findings.extend(self.phases.tag(host, [dict(finding, host=host)], []))
             self.progress(f"    UNREACHABLE {host}")
         return True  # keep every event in the artifacts
+
+    def _step(self, kind: str, host: str, data: dict) -> None:
+        """One timeline entry per task result: when it ended, on which host, how (no result data: no secrets)."""
+        res = data.get("res") or {}
+        result = TIMELINE_EVENTS[kind]
+        if result == "ok" and res.get("changed"):
+            result = "changed"
+        self.result.timeline.append({"time": _now(), "host": host,
+                                     "task": data.get("task"), "result": result})
 
     def _collect(self, host: str, data: dict) -> None:
         res = data.get("res") or {}

@@ -12,11 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import datetime
+import time
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common import findings as fv
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import times
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
 DONE = "done"
 DRY_RUN = "dry_run"
@@ -173,36 +175,20 @@ def log_collection_finding(log_result, target, check="api_down_logs", max_lines=
     return fv.make_finding(check, fv.OK, message, value=scanned, unit="lines", target=target, phase="diagnose")
 
 
-def _epoch(value):
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        stamp = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise AnsibleFilterError("mttr_finding: %r is neither a UNIX time nor an ISO 8601 time" % value)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
-    return stamp.timestamp()
-
-
 def mttr_finding(run_started, incident_started, target_minutes, target, check="mttr", recovered=None):
     """Minutes from the incident start (else the run start) to ``recovered`` (default now) against the target.
 
     Critical at or above the target, as the seed's target is "< N minutes"; C(state: measured), so the
     run's outcome (resolved or not) does not depend on it.
     """
-    start = _epoch(incident_started) if incident_started not in (None, "") else _epoch(run_started)
-    end = _epoch(recovered) if recovered not in (None, "") else datetime.datetime.now(datetime.timezone.utc).timestamp()
-    minutes = round(max(0.0, end - start) / 60.0, 2)
-    finding = fv.threshold_finding(check, minutes, None, float(target_minutes), unit="minutes", target=target,
-                                   label="time to recovery (MTTR) of %s" % target)
-    # a measure of the response for the report and the post-mortem: a late fix is still a fix
-    return dict(finding, state=fv.MEASURED, phase="verify")
+    start = incident_started if incident_started not in (None, "") else run_started
+    end = recovered if recovered not in (None, "") else time.time()
+    try:
+        # a measure of the response for the report and the post-mortem: a late fix is still a fix
+        return times.minutes_finding(check, start, end, target_minutes, target,
+                                     "time to recovery (MTTR) of %s" % target)
+    except InvalidInput as exc:
+        raise AnsibleFilterError("mttr_finding: %s" % exc)
 
 
 API_DOWN_STEPS = {"stop_start": "stop and start", "start": "start"}
