@@ -18,7 +18,7 @@ demo: lab
 # `make test` also starts the lab's Kubernetes and Docker (the first run builds the
 # control plane from the Go module proxy: minutes); `make demo` stays fast without them.
 lab-full: bootstrap
-	$(BIN)/opsbook lab up --with kubernetes --with docker --with prometheus --with alertmanager
+	$(BIN)/opsbook lab up --with kubernetes --with docker --with prometheus --with alertmanager --with tls
 
 test: lab-full
 	$(BIN)/pytest tests
