@@ -91,7 +91,7 @@ def am_alert(name, fp, status="firing", instance="127.0.0.1:16379"):
 def server():
     port = closed_port()
     with Server({"port": port, "token": TOKEN, "dedup_window": 60,
-                 "hosts": {"127.0.0.1": "lab-local"}, "default_host": "localhost"}) as srv:
+                 "hosts": {"127.0.0.1": "lab-local"}, "default_host": "all"}) as srv:
         srv.port = port
         yield srv
 
@@ -102,7 +102,7 @@ def test_one_event_per_alert_hosts_mapped(server):
     assert (status, body) == (202, {"events": 2})
     events = server.events()
     assert [e["alert"]["labels"]["alertname"] for e in events] == ["RedisMemoryHigh", "APIDown"]
-    assert [e["meta"]["hosts"] for e in events] == [["lab-local"], ["localhost"]]
+    assert [e["meta"]["hosts"] for e in events] == [["lab-local"], ["all"]]
     assert events[0]["alert"]["fingerprint"] == "f1" and events[0]["receiver"] == "opsbook"
 
 

@@ -12,7 +12,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOKS = ROOT / "playbooks"
 SHARED = "_scenario.yml"
-SCENARIO_PLAYBOOKS = sorted(p.name for p in PLAYBOOKS.glob("*.yml") if p.name not in ("catalog.yml", SHARED))
+# Playbooks that are no scenario of their own: the EDA rulebook's action (it runs `opsbook respond`).
+NOT_SCENARIOS = ("catalog.yml", SHARED, "respond.yml")
+SCENARIO_PLAYBOOKS = sorted(p.name for p in PLAYBOOKS.glob("*.yml") if p.name not in NOT_SCENARIOS)
 ROLES = {p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()}
 
 

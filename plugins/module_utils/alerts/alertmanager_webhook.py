@@ -74,7 +74,7 @@ def fingerprint(alert):
     return hashlib.sha256(labels.encode("utf-8")).hexdigest()[:16]
 
 
-def map_host(labels, hosts=None, host_label="instance", default_host="localhost"):
+def map_host(labels, hosts=None, host_label="instance", default_host="all"):
     """The inventory host an alert is about.
 
     ``hosts`` maps a label value to an inventory host; the value is tried as given
@@ -96,7 +96,7 @@ def map_host(labels, hosts=None, host_label="instance", default_host="localhost"
     return default_host
 
 
-def alert_events(payload, hosts=None, host_label="instance", default_host="localhost"):
+def alert_events(payload, hosts=None, host_label="instance", default_host="all"):
     """One event per alert of a parsed payload, in the payload's order."""
     events = []
     for alert in payload["alerts"]:
@@ -153,7 +153,7 @@ def check_args(args):
         "dedup_window": args.get("dedup_window", 300),
         "host_label": args.get("host_label", "instance"),
         "hosts": args.get("hosts") or {},
-        "default_host": args.get("default_host", "localhost"),
+        "default_host": args.get("default_host", "all"),
     }
     try:
         conf["port"] = int(conf["port"])

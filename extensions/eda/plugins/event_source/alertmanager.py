@@ -71,9 +71,12 @@ options:
     type: dict
     default: {}
   default_host:
-    description: The host of an alert whose label is absent or not in O(hosts).
+    description:
+      - The host (or pattern) of an alert whose label is absent or not in O(hosts).
+      - The default V(all) runs the alert's scenario against the whole inventory; V(localhost) works only
+        with an inventory that defines localhost (ansible-playbook refuses a --limit matching no host).
     type: str
-    default: localhost
+    default: all
 """
 
 EXAMPLES = r"""
@@ -84,7 +87,7 @@ EXAMPLES = r"""
         port: 15050
         token_file: /etc/opsbook/eda-token
         hosts: {"10.0.0.5": db-1}
-        default_host: localhost
+        default_host: all
 """
 
 logger = logging.getLogger("opsbook.alertmanager")

@@ -30,7 +30,7 @@ def test_one_event_per_alert_with_its_fields():
     assert first["alert"]["startsAt"] == "2026-12-01T10:00:00Z" and first["alert"]["fingerprint"] == "a"
     assert first["alert"]["annotations"] == {"summary": "s"}
     assert first["meta"] == {"hosts": ["db-1"]}
-    assert events[1]["meta"] == {"hosts": ["localhost"]}
+    assert events[1]["meta"] == {"hosts": ["all"]}
 
 
 @pytest.mark.parametrize("labels, hosts, expected", [
@@ -94,7 +94,7 @@ def test_token(header, ok):
 def test_args_defaults_and_token_file(tmp_path):
     conf = wh.check_args({})
     assert (conf["host"], conf["port"], conf["path"], conf["default_host"], conf["host_label"]) == \
-        ("127.0.0.1", 15050, "/alerts", "localhost", "instance")
+        ("127.0.0.1", 15050, "/alerts", "all", "instance")
     secret = tmp_path / "token"
     secret.write_text("abc\n")
     assert wh.check_args({"token_file": str(secret), "port": "15051"})["token"] == "abc"
