@@ -50,11 +50,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV with $($PYTHON --version)"
   "$PYTHON" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint" 2>/dev/null \
+if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint, ansible_rulebook" 2>/dev/null \
    || [ pyproject.toml -nt "$VENV/.opsbook-installed" ]; then
-  log "installing opsbook (editable) with test and lint extras"
+  log "installing opsbook (editable) with test, lint and eda extras"
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint]'
+  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint,eda]'
   touch "$VENV/.opsbook-installed"
 fi
 

@@ -8,7 +8,7 @@ import click
 
 from opsbook import __version__
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import lab, list_cmd, run
+from opsbook.commands import lab, list_cmd, respond, run
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -40,6 +40,7 @@ def opsbook(ctx: click.Context, verbose: int, quiet: bool, colour: bool | None) 
       opsbook run health-check                read-only check of everything in the lab
       opsbook run health-check -i prod/ --json
       opsbook run postgres-connection-pool -i prod/ --check --remediate
+      opsbook respond RedisMemoryHigh         the scenario the catalogue maps an alert to
 
     \b
     Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error.
@@ -49,6 +50,7 @@ def opsbook(ctx: click.Context, verbose: int, quiet: bool, colour: bool | None) 
 
 opsbook.add_command(list_cmd.list_scenarios)
 opsbook.add_command(run.run)
+opsbook.add_command(respond.respond)
 opsbook.add_command(lab.lab)
 
 

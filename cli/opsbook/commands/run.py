@@ -57,11 +57,85 @@ def resolve_inventory(value: str | None) -> Path:
     return path.resolve()
 
 
+def options(*decorators):
+    """Apply click options in the order listed, as if written one above the other over a command."""
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+    return apply
+
+
+# The options `run` and `respond` share, defined once.
+TARGET_OPTIONS = (
+    click.option("-i", "--inventory", "inventories", multiple=True, metavar="PATH",
+                 help="Inventory file or directory (repeatable). Default: the local lab ('lab')."),
+    click.option("-l", "--limit", metavar="PATTERN", help="Only these hosts/groups (Ansible --limit)."),
+)
+VARS_OPTIONS = (
+    click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE|{JSON}",
+                 help="Variables for the scenario (repeatable). K=V values are strings (as with ansible-playbook; "
+                      "roles convert numbers); typed values through @vars.yml or '{\"k\": 5000}'."),
+    click.option("--ask-vault-pass", "-J", is_flag=True, help="Ask for the vault password (inventory secrets)."),
+    click.option("--vault-password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 envvar="ANSIBLE_VAULT_PASSWORD_FILE", show_envvar=True,
+                 help="File holding the vault password, or an executable that prints it."),
+    click.option("--vault-id", "vault_ids", multiple=True, metavar="LABEL@SOURCE",
+                 help="A vault identity (repeatable): LABEL@FILE or LABEL@CLIENT-SCRIPT, e.g. --vault-id prod@~/.vault-prod."),
+)
+OUTPUT_OPTIONS = (
+    click.option("--json", "as_json", is_flag=True,
+                 help="Print the report as JSON on stdout (schema opsbook.report/v2, shipped as opsbook/schemas/report-v2.json)."),
+    click.option("--report", "--json-out", "report_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                 help="Also write the JSON report to this file (atomically)."),
+    click.option("--artifacts-dir", type=click.Path(file_okay=False, path_type=Path),
+                 help="Keep ansible-runner's artifacts (events, stdout) here; secrets are censored."),
+    click.option("--timeout", type=click.IntRange(min=1), default=3600, show_default=True,
+                 help="Seconds the whole run may take."),
+    click.option("-v", "--verbose", count=True,
+                 help="-v: each task's result per host; -vv: also Ansible's own output (stderr); -vvv and up: Ansible's -v..."),
+)
+
+
+def make_vault(ask_vault_pass: bool, vault_password_file: Path | None, vault_ids: tuple[str, ...]):
+    """The run's Vault from the vault options; a bad --vault-id is a usage error."""
+    from opsbook.runner import Vault
+
+    vault = Vault(password_file=vault_password_file, ids=tuple(vault_ids))
+    for vault_id in vault_ids:
+        label, sep, source = vault_id.partition("@")
+        if not sep or not label or not source:
+            raise click.BadParameter(f"{vault_id!r}: expected LABEL@SOURCE (a file or a client script)",
+                                     param_hint="--vault-id")
+        if source == "prompt":
+            raise click.BadParameter(f"{vault_id!r}: prompts are not supported here; use --ask-vault-pass or a file",
+                                     param_hint="--vault-id")
+        if not Path(source).expanduser().exists():
+            raise click.BadParameter(f"{source} does not exist", param_hint="--vault-id")
+    if ask_vault_pass:
+        vault.password = click.prompt("Vault password", hide_input=True, err=True)
+    return vault
+
+
+def write_report(path: Path, report: dict) -> None:
+    """Write the JSON report to ``path`` atomically (temp file + rename)."""
+    from opsbook.lab.base import write_atomic
+
+    write_atomic(Path(path), json.dumps(report, indent=2, default=str) + "\n")
+
+
+def show_report(app, result, as_json: bool) -> dict:
+    """Print a run's report on stdout (the table, or JSON with --json) and return it."""
+    from opsbook.report import render
+
+    report = result.as_dict()
+    app.display(json.dumps(report, indent=2, default=str) if as_json else render(app, result))
+    return report
+
+
 @click.command()
 @click.argument("scenario")
-@click.option("-i", "--inventory", "inventories", multiple=True, metavar="PATH",
-              help="Inventory file or directory (repeatable). Default: the local lab ('lab').")
-@click.option("-l", "--limit", metavar="PATTERN", help="Only these hosts/groups (Ansible --limit).")
+@options(*TARGET_OPTIONS)
 @click.option("-C", "--check", is_flag=True, help="Check mode: report what remediation would do, change nothing.")
 @click.option("--remediate", is_flag=True,
               help="Allow the scenario's remediation steps (off by default; destructive ones also need confirmation).")
@@ -70,25 +144,7 @@ def resolve_inventory(value: str | None) -> Path:
                    "workload (namespace/name on Kubernetes) or namespace a refused step names in its message.")
 @click.option("--yes", "confirm_all", is_flag=True,
               help="Confirm every target the scenario's plan names (needs --remediate; try -C first).")
-@click.option("-e", "--extra-vars", "extra_vars", multiple=True, metavar="K=V|@FILE|{JSON}",
-              help="Variables for the scenario (repeatable). K=V values are strings (as with ansible-playbook; "
-                   "roles convert numbers); typed values through @vars.yml or '{\"k\": 5000}'.")
-@click.option("--ask-vault-pass", "-J", is_flag=True, help="Ask for the vault password (inventory secrets).")
-@click.option("--vault-password-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              envvar="ANSIBLE_VAULT_PASSWORD_FILE", show_envvar=True,
-              help="File holding the vault password, or an executable that prints it.")
-@click.option("--vault-id", "vault_ids", multiple=True, metavar="LABEL@SOURCE",
-              help="A vault identity (repeatable): LABEL@FILE or LABEL@CLIENT-SCRIPT, e.g. --vault-id prod@~/.vault-prod.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the report as JSON on stdout (schema opsbook.report/v2, shipped as opsbook/schemas/report-v2.json).")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Also write the JSON report to this file (atomically).")
-@click.option("--artifacts-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Keep ansible-runner's artifacts (events, stdout) here; secrets are censored.")
-@click.option("--timeout", type=click.IntRange(min=1), default=3600, show_default=True,
-              help="Seconds the whole run may take.")
-@click.option("-v", "--verbose", count=True,
-              help="-v: each task's result per host; -vv: also Ansible's own output (stderr); -vvv and up: Ansible's -v...")
+@options(*VARS_OPTIONS, *OUTPUT_OPTIONS)
 @click.pass_obj
 def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars, ask_vault_pass,
         vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout, verbose):
@@ -123,7 +179,6 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
     the exact --confirm value. With -C the report lists what each confirmation would allow.
     """
     from opsbook.catalog import load_catalog
-    from opsbook.report import render
 
     app.verbosity += verbose
     from opsbook.runner import run_playbook
@@ -140,21 +195,7 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         app.abort("--confirm and --yes confirm remediation steps: add --remediate", EXIT_USAGE)
     variables = parse_extra_vars(extra_vars)
     paths = [resolve_inventory(i) for i in inventories] or [resolve_inventory(None)]
-    from opsbook.runner import Vault
-
-    vault = Vault(password_file=vault_password_file, ids=tuple(vault_ids))
-    for vault_id in vault_ids:
-        label, sep, source = vault_id.partition("@")
-        if not sep or not label or not source:
-            raise click.BadParameter(f"{vault_id!r}: expected LABEL@SOURCE (a file or a client script)",
-                                     param_hint="--vault-id")
-        if source == "prompt":
-            raise click.BadParameter(f"{vault_id!r}: prompts are not supported here; use --ask-vault-pass or a file",
-                                     param_hint="--vault-id")
-        if not Path(source).expanduser().exists():
-            raise click.BadParameter(f"{source} does not exist", param_hint="--vault-id")
-    if ask_vault_pass:
-        vault.password = click.prompt("Vault password", hide_input=True, err=True)
+    vault = make_vault(ask_vault_pass, vault_password_file, vault_ids)
 
     app.display_info(f"running {scenario} against {', '.join(str(p) for p in paths)}"
                      f"{' in check mode' if check else ''}{' with remediation' if remediate else ''}")
@@ -174,13 +215,7 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         progress=None if app.quiet else app.display_info,
         vault=vault,
     )
-    report = result.as_dict()
+    report = show_report(app, result, as_json)
     if report_file:
-        from opsbook.lab.base import write_atomic
-
-        write_atomic(report_file, json.dumps(report, indent=2, default=str) + "\n")
-    if as_json:
-        app.display(json.dumps(report, indent=2, default=str))
-    else:
-        app.display(render(app, result))
+        write_report(report_file, report)
     return result.exit_code

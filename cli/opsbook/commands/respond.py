@@ -1,0 +1,192 @@
+"""`opsbook respond ALERTNAME`: run the catalogue's scenario for an alert, by hand or from the EDA rulebook."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import click
+
+from opsbook.app import EXIT_USAGE
+from opsbook.commands.run import (
+    OUTPUT_OPTIONS,
+    TARGET_OPTIONS,
+    VARS_OPTIONS,
+    make_vault,
+    options,
+    parse_extra_vars,
+    resolve_inventory,
+    show_report,
+    write_report,
+)
+
+ALERT_KEYS = ("status", "labels", "annotations", "startsAt", "endsAt", "fingerprint", "generatorURL")
+
+
+def default_report_dir() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(state) / "opsbook" / "reports"
+
+
+def parse_pairs(values: tuple[str, ...], hint: str) -> dict:
+    pairs = {}
+    for raw in values:
+        key, sep, value = raw.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {raw!r}", param_hint=hint)
+        pairs[key] = value
+    return pairs
+
+
+def build_alert(alertname: str, alert_json: str | None, labels: tuple[str, ...], annotations: tuple[str, ...],
+                starts_at: str | None, fingerprint: str | None) -> dict:
+    """The alert the scenario gets as ``opsbook_alert``: Alertmanager's fields plus ``name``."""
+    alert: dict = {}
+    if alert_json:
+        text = alert_json
+        if alert_json.startswith("@"):
+            try:
+                text = Path(alert_json[1:]).read_text()
+            except OSError as exc:
+                raise click.BadParameter(f"cannot read {alert_json[1:]}: {exc.strerror}", param_hint="--alert")
+        try:
+            alert = json.loads(text)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--alert")
+        if not isinstance(alert, dict):
+            raise click.BadParameter("expected one alert, a JSON object", param_hint="--alert")
+        alert = {k: alert[k] for k in ALERT_KEYS if k in alert}
+    alert_labels = dict(alert.get("labels") or {}, **parse_pairs(labels, "--label"))
+    if alert_labels.setdefault("alertname", alertname) != alertname:
+        raise click.BadParameter(f"the alert's alertname label is {alert_labels['alertname']!r}, not {alertname!r}",
+                                 param_hint="--alert/--label")
+    alert["labels"] = alert_labels
+    alert["annotations"] = dict(alert.get("annotations") or {}, **parse_pairs(annotations, "--annotation"))
+    alert.setdefault("status", "firing")
+    if starts_at:
+        alert["startsAt"] = starts_at
+    alert.setdefault("startsAt", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    if fingerprint:
+        alert["fingerprint"] = fingerprint
+    alert.setdefault("fingerprint", None)
+    alert["name"] = alertname
+    return alert
+
+
+def report_path(directory: Path, scenario: str) -> Path:
+    """``<dir>/<UTC timestamp>-<scenario>.json``, a new name even within the same second."""
+    stem = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{scenario}"
+    path, n = directory / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = directory / f"{stem}-{n}.json"
+    return path
+
+
+@click.command()
+@click.argument("alertname")
+@click.option("--label", "labels", multiple=True, metavar="K=V", help="A label of the alert (repeatable).")
+@click.option("--annotation", "annotations", multiple=True, metavar="K=V", help="An annotation of the alert (repeatable).")
+@click.option("--alert", "alert_json", metavar="JSON|@FILE",
+              help="The alert as Alertmanager sends it (one element of the webhook's alerts); --label and "
+                   "--annotation add to it. The EDA rulebook passes the event's alert here.")
+@click.option("--starts-at", metavar="ISO", help="When the alert started firing (default: now).")
+@click.option("--fingerprint", metavar="ID", help="Alertmanager's fingerprint of the alert.")
+@click.option("--remediate", is_flag=True,
+              help="By hand: your explicit consent to the scenario's remediation steps (destructive ones still "
+                   "need the scenario's confirmation, which respond never gives).")
+@click.option("--allow-remediation", "allow", multiple=True, metavar="SCENARIO[,SCENARIO]",
+              help="The allow-list: remediate only when the alert's scenario is on it (repeatable or "
+                   "comma-separated). The rulebook passes opsbook_respond_remediate here, never --remediate.")
+@options(*TARGET_OPTIONS, *VARS_OPTIONS)
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=default_report_dir,
+              envvar="OPSBOOK_REPORT_DIR", show_envvar=True, show_default="~/.local/state/opsbook/reports",
+              help="Write the report to DIR/<timestamp>-<scenario>.json (atomically).")
+@click.option("--no-incident", is_flag=True, help="Do not run playbooks/incident.yml after the scenario.")
+@options(*OUTPUT_OPTIONS)
+@click.pass_obj
+def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerprint, remediate, allow, inventories,
+            limit, extra_vars, ask_vault_pass, vault_password_file, vault_ids, report_dir, no_incident, as_json,
+            report_file, artifacts_dir, timeout, verbose):
+    """Run the scenario the catalogue maps ALERTNAME to, diagnose-only unless allowed.
+
+    \b
+    The mapping is playbooks/catalog.yml's `alerts:` lists (the same one the EDA rulebook
+    uses: its playbook runs this command). An alert's `scenario` label may confirm the
+    catalogue's choice but never overrides it. An alert the catalogue does not list, or one
+    whose scenario is still planned, runs nothing and exits 64.
+
+    \b
+    Remediation: off by default. By hand, --remediate is your explicit consent. From Event-Driven
+    Ansible only the allow-list counts (--allow-remediation, from opsbook_respond_remediate).
+    Read-only scenarios only diagnose. Destructive steps stay refused (no --confirm here).
+
+    \b
+    The scenario gets the alert as the variable opsbook_alert {name, status, labels, annotations,
+    startsAt, fingerprint, ...}. The report is written to --report-dir (and --report PATH);
+    afterwards, if the collection has playbooks/incident.yml, it runs against the same inventory
+    with opsbook_incident_report (the report's path) and opsbook_incident_alert (--no-incident: not).
+    The exit code is the scenario's (see `opsbook run --help`).
+
+    \b
+    Examples:
+      opsbook respond RedisMemoryHigh                          # redis-health against the lab
+      opsbook respond APIDown -i inventories/prod --label instance=api-1:8080
+      opsbook respond APIDown -i prod/ --remediate              # by hand: restart the API if down
+      opsbook respond HighLatencyP95 --allow-remediation api-latency,api-down --report-dir /var/lib/opsbook
+    """
+    from opsbook.catalog import NoScenario, collection_root, load_catalog, scenario_for_alert
+    from opsbook.runner import run_playbook
+
+    app.verbosity += verbose
+    alert = build_alert(alertname, alert_json, labels, annotations, starts_at, fingerprint)
+    catalog = load_catalog()
+    allowed = {name.strip() for item in allow for name in item.split(",") if name.strip()}
+    unknown = sorted(allowed - set(catalog))
+    if unknown:
+        raise click.BadParameter(f"not in the catalogue: {', '.join(unknown)}", param_hint="--allow-remediation")
+    try:
+        entry, why = scenario_for_alert(alertname, alert["labels"], catalog)
+    except NoScenario as exc:
+        app.abort(f"{exc}: nothing run", EXIT_USAGE)
+    if entry.read_only:
+        act, mode = False, "diagnose only (a read-only scenario)"
+    elif remediate:
+        act, mode = True, "with remediation (--remediate given by hand)"
+    elif entry.name in allowed:
+        act, mode = True, f"with remediation ({entry.name} is on the allow-list)"
+    else:
+        act, mode = False, f"diagnose only ({entry.name} is not on the remediation allow-list)"
+    variables = parse_extra_vars(extra_vars)
+    paths = [resolve_inventory(i) for i in inventories] or [resolve_inventory(None)]
+    vault = make_vault(ask_vault_pass, vault_password_file, vault_ids)
+
+    app.display_info(f"alert {alertname} ({alert['status']}) -> scenario {entry.name}: {why}; {mode}")
+    app.display_info(f"running {entry.name} against {', '.join(str(p) for p in paths)}"
+                     f"{f' limited to {limit}' if limit else ''}")
+    common = dict(limit=limit, verbosity=app.verbosity, timeout=timeout, progress=None if app.quiet else app.display_info,
+                  vault=vault)
+    result = run_playbook(entry.name, entry.playbook_path, paths, dict(variables, opsbook_alert=alert),
+                          remediate=act, artifacts_dir=artifacts_dir, **common)
+    report = show_report(app, result, as_json)
+    saved = report_path(report_dir, entry.name)
+    write_report(saved, report)
+    if report_file:
+        write_report(report_file, report)
+    app.display_info(f"report: {saved}")
+
+    incident = collection_root() / "playbooks" / "incident.yml"
+    if no_incident or not incident.is_file():
+        app.display_debug(f"incident: {'--no-incident' if no_incident else 'no playbooks/incident.yml'}, skipped")
+    else:
+        app.display_info(f"incident: running {incident.name}")
+        record = run_playbook("incident", incident, paths,
+                              dict(variables, opsbook_incident_report=str(saved), opsbook_incident_alert=alert),
+                              **common)
+        if record.failed:
+            messages = "; ".join(f["message"] for f in record.failures)[:500]
+            app.display_warning(f"incident playbook failed ({record.runner_status}): {messages}")
+    app.display_info(f"outcome {report['outcome']}, exit {result.exit_code}")
+    return result.exit_code
