@@ -30,7 +30,8 @@ def wheel_target(tmp_path_factory):
 def test_wheel_carries_collection_and_galaxy_yml(wheel_target):
     root = wheel_target / "ansible_collections" / "opsbook" / "runbooks"
     for part in ("galaxy.yml", "meta/runtime.yml", "plugins/modules/pg_health.py", "roles/health_check/tasks/main.yml",
-                 "playbooks/catalog.yml", "inventories/lab/hosts.yml"):
+                 "playbooks/catalog.yml", "inventories/lab/hosts.yml", "extensions/prometheus/rules/conectcrm.yml",
+                 "extensions/prometheus/tests/conectcrm_test.yml"):
         assert (root / part).is_file(), part
     assert (wheel_target / "opsbook" / "cli.py").is_file()
 
@@ -69,4 +70,6 @@ def test_galaxy_build_and_install(tmp_path):
     assert install.returncode == 0, install.stderr
     installed = tmp_path / "cols" / "ansible_collections" / "opsbook" / "runbooks"
     assert (installed / "plugins" / "modules" / "pg_health.py").is_file()
+    assert sorted(p.name for p in (installed / "extensions" / "prometheus" / "rules").glob("*.yml")) == [
+        "conectcrm.yml", "etl.yml", "mlbling.yml", "sparkone.yml", "techbra.yml"]
     assert not (installed / ".venv").exists() and not (installed / "cli").exists()
