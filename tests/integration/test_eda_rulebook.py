@@ -7,20 +7,15 @@ reports go to a temporary OPSBOOK_REPORT_DIR. The scenarios are read-only or ref
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.helpers import closed_port, poll
+from tests.integration.eda_lab import reports, rulebook_process
 from tests.integration.test_eda_source import am_alert, post, webhook_body
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
-BIN = Path(sys.executable).parent
 TOKEN = "rulebook-test-token"
 QUIET = 6  # seconds a post that must run nothing is given to (wrongly) start a run
 
@@ -31,39 +26,13 @@ def rulebook(lab, tmp_path_factory):
 
     work = tmp_path_factory.mktemp("eda")
     (work / "token").write_text(TOKEN + "\n")
-    (work / "vars.yml").write_text(json.dumps({
+    variables = {
         "opsbook_eda_hosts": {"127.0.0.1": "lab-local"},
         "OPSBOOK_EDA_DEDUP_WINDOW": 0,  # the source's dedup off: the rulebook's throttle is under test
         "opsbook_respond_remediate": ["postgres-connection-pool"],
-    }))
-    port = closed_port()
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", OPSBOOK_EDA_PORT=str(port),
-               OPSBOOK_EDA_TOKEN_FILE=str(work / "token"), OPSBOOK_REPORT_DIR=str(work / "reports"), NO_COLOR="1")
-    log = open(work / "rulebook.log", "w+")
-    proc = subprocess.Popen(
-        [str(BIN / "ansible-rulebook"), "-r", "opsbook.runbooks.alertmanager", "-i", str(lab_inventory()),
-         "--env-vars", "OPSBOOK_EDA_PORT,OPSBOOK_EDA_TOKEN_FILE", "--vars", str(work / "vars.yml"), "-v"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-    def text():
-        return (work / "rulebook.log").read_text()
-
-    try:
-        poll(lambda: "alertmanager: listening on" in text() or proc.poll() is not None, timeout=90)  # -v: INFO
-        assert proc.poll() is None, text()
-        time.sleep(1)  # the rules engine starts after the sources
-        yield {"port": port, "reports": work / "reports", "log": text}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
-def reports(rb) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(rb["reports"].glob("*.json"))]
+    }
+    with rulebook_process(work, lab_inventory(), variables, closed_port(), work / "token") as rb:
+        yield rb
 
 
 def wait_reports(rb, count: int) -> list[dict]:
