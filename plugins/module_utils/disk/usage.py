@@ -233,4 +233,3 @@ def run(params, sleep=time.sleep):
         result["largest"].append(largest_directories(root, params.get("largest_count") or 10))
     result["findings"] = findings
     return result
-
