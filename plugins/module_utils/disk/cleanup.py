@@ -243,7 +243,7 @@ def journal_vacuum(vacuum_time, vacuum_size, directory, check_mode, timeout=120,
         result["actions"].append(make_action("journal_vacuum", target, False, True, "would run: %s" % " ".join(cmd)))
         return result
     try:
-        proc = runner(cmd, capture_output=True, text=True, timeout=timeout)
+        proc = runner(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         result["findings"].append(make_finding("journal_vacuum", CRITICAL, "%s failed: %s" % (" ".join(cmd), exc),
                                                target=target, state="failed", phase="remediate"))
