@@ -259,6 +259,26 @@ class Engine(object):
         return self.request("GET", "/images/%s/json" % quote(name, safe=""),
                             not_found="image %s not found on the engine (pull or load it first)" % name)
 
+    # -- prune ------------------------------------------------------------------------------
+    def prune(self, kind, filters=None):
+        """``POST /{containers,images,volumes,networks}/prune``: the engine's report (deleted, SpaceReclaimed)."""
+        query = {"filters": json.dumps(filters)} if filters else None
+        return self.request("POST", "/%s/prune" % kind, query, extra_time=DEFAULT_TIMEOUT) or {}
+
+    def listing(self, kind, filters=None, size=False):
+        """``GET /containers/json?all=1``, ``/images/json``, ``/volumes`` or ``/networks`` with ``filters``."""
+        path = {"containers": "/containers/json", "images": "/images/json", "volumes": "/volumes", "networks": "/networks"}[kind]
+        query = {"filters": json.dumps(filters) if filters else None}
+        if kind == "containers":
+            query["all"] = "1"
+            query["size"] = "1" if size else None
+        found = self.request("GET", path, query, extra_time=DEFAULT_TIMEOUT if size else 0)
+        return (found or {}).get("Volumes") or [] if kind == "volumes" else (found or [])
+
+    def system_df(self):
+        """``GET /system/df``: sizes of images, containers and volumes (volumes' ``UsageData``)."""
+        return self.request("GET", "/system/df", extra_time=DEFAULT_TIMEOUT) or {}
+
 
 def engine(params, timeout=None):
     """An :class:`Engine` for module params (``docker_host``)."""
