@@ -18,6 +18,21 @@ def pytest_collection_modifyitems(session, config, items):
         raise pytest.UsageError("no tests were collected: check the test paths and -k/-m expressions")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def state_dir(tmp_path_factory):
+    """The suite's runs keep their reports and incident records in a temporary OPSBOOK_STATE_DIR,
+    never in the user's ~/.local/state."""
+    import os
+
+    previous = os.environ.get("OPSBOOK_STATE_DIR")
+    os.environ["OPSBOOK_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    yield os.environ["OPSBOOK_STATE_DIR"]
+    if previous is None:
+        os.environ.pop("OPSBOOK_STATE_DIR", None)
+    else:
+        os.environ["OPSBOOK_STATE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def lab():
     """The running lab's state (services with endpoints and passwords)."""

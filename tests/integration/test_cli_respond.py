@@ -11,7 +11,7 @@ from tests.helpers import assert_valid_report, run_cli
 
 @pytest.mark.parametrize("args, message", [
     (["NoSuchAlert"], "error: no scenario for alert NoSuchAlert; playbooks/catalog.yml lists the alerts it handles: nothing run"),
-    (["DiskSpaceRunningOut"], "error: no scenario for alert DiskSpaceRunningOut: disk-space is planned, not implemented yet"),
+    (["CriticalLogDetected"], "error: no scenario for alert CriticalLogDetected: application-errors is planned, not implemented yet"),
     (["APIDown", "--label", "scenario=redis-health"],
      "error: no scenario for alert APIDown: the catalogue maps it to api-down, its scenario label says 'redis-health'"),
     (["APIDown", "--allow-remediation", "api-down,nosuch"], "not in the catalogue: nosuch"),

@@ -26,6 +26,10 @@ ALERT_KEYS = ("status", "labels", "annotations", "startsAt", "endsAt", "fingerpr
 
 
 def default_report_dir() -> Path:
+    """``$OPSBOOK_STATE_DIR/reports``, else ``$XDG_STATE_HOME/opsbook/reports`` (``~/.local/state``), like the
+    incident records' ``incidents`` beside it."""
+    if os.environ.get("OPSBOOK_STATE_DIR"):
+        return Path(os.environ["OPSBOOK_STATE_DIR"]) / "reports"
     state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(state) / "opsbook" / "reports"
 
@@ -102,7 +106,7 @@ def report_path(directory: Path, scenario: str) -> Path:
                    "comma-separated). The rulebook passes opsbook_respond_remediate here, never --remediate.")
 @options(*TARGET_OPTIONS, *VARS_OPTIONS)
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), default=default_report_dir,
-              envvar="OPSBOOK_REPORT_DIR", show_envvar=True, show_default="~/.local/state/opsbook/reports",
+              envvar="OPSBOOK_REPORT_DIR", show_envvar=True, show_default="$OPSBOOK_STATE_DIR/reports or ~/.local/state/opsbook/reports",
               help="Write the report to DIR/<timestamp>-<scenario>.json (atomically).")
 @click.option("--no-incident", is_flag=True, help="Do not run playbooks/incident.yml after the scenario.")
 @options(*OUTPUT_OPTIONS)

@@ -34,7 +34,7 @@ def test_label_may_confirm():
      "no scenario for alert NoSuchAlert (its scenario label says 'api-down', but the catalogue lists the alert nowhere)"),
     ("APIDown", {"scenario": "redis-health"},
      "no scenario for alert APIDown: the catalogue maps it to api-down, its scenario label says 'redis-health'"),
-    ("DiskSpaceRunningOut", {}, "no scenario for alert DiskSpaceRunningOut: disk-space is planned, not implemented yet"),
+    ("CriticalLogDetected", {}, "no scenario for alert CriticalLogDetected: application-errors is planned, not implemented yet"),
 ])
 def test_no_scenario(alert, labels, message):
     with pytest.raises(NoScenario) as err:
