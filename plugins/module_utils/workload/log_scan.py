@@ -286,9 +286,9 @@ def log_scan(params, now=None):
         check = {"name": "log_pattern_%s" % pattern["name"], "warn": pattern["warn"], "crit": pattern["crit"],
                  "direction": "above", "strict": pattern["strict"], "unit": "lines"}
         findings.append(finding_for(check, counts[pattern["name"]], target, label="%s lines matching %s in the last %s min" % (
-            pattern["name"], pattern["regex"].pattern, params["since_minutes"])))
+            pattern["name"], pattern["regex"].pattern, "%g" % params["since_minutes"])))
         if pattern["group_by"]:
-            findings.extend(log_groups.group_findings(pattern, groups[pattern["name"]], params["since_minutes"], target))
+            findings.extend(log_groups.group_findings(pattern, groups[pattern["name"]], "%g" % params["since_minutes"], target))
     return {
         "counts": counts,
         "groups": dict((name, log_groups.top(per_key)) for name, per_key in groups.items()),
