@@ -55,8 +55,14 @@ options:
   patterns:
     description:
       - Patterns to count, each C({name, regex, warn, crit}); C(warn) and C(crit) are line counts at or
-        above which the status is V(warning) or V(critical) (either may be null).
-      - Empty means the default seed patterns.
+        above which the status is V(warning) or V(critical) (either may be null); with C(strict=true) only
+        counts above them (C(> 20), as the runbooks word it).
+      - C(group_by) also counts the matching lines per key and judges each key against C(group_warn) and
+        C(group_crit) (default C(warn) and C(crit)) - V(ip) is the line's client address (after C(from),
+        C(rhost=), C(ip=), C(client_ip=), C(remote_addr=), else the first IPv4 address), any other name the
+        regex's named group C((?P<name>...)). One finding per key over a threshold, else one V(ok) finding.
+      - Empty means the default seed patterns (C(failed_login) is ConectCRM's MultipleFailedLogins, more
+        than 20).
     type: list
     elements: dict
     default: []
@@ -155,6 +161,14 @@ EXAMPLES = r"""
     patterns:
       - {name: slow, regex: "(?i)slow|timeout|latency", warn: 1}
 
+- name: Failed SSH logins per source address in the last 5 minutes (more than 20 from one address is a warning)
+  opsbook.runbooks.log_scan:
+    journal: true
+    journal_units: [ssh.service]
+    since_minutes: 5
+    patterns:
+      - {name: failed_login, regex: "Failed password for", group_by: ip, warn: 20, strict: true}
+
 - name: Refused connections and port conflicts in the compose backend's logs (docker logs conectsuite-backend)
   opsbook.runbooks.log_scan:
     project: conectsuite
@@ -170,7 +184,9 @@ status:
   type: str
   sample: warning
 findings:
-  description: One C(log_pattern_<name>) finding per pattern, plus a C(log_source) finding per unreadable source.
+  description:
+    - One C(log_pattern_<name>) finding per pattern, plus a C(log_source) finding per unreadable source.
+    - Per pattern with C(group_by), C(log_pattern_<name>_by_<group_by>) findings (target the key).
   returned: always
   type: list
   elements: dict
@@ -187,6 +203,11 @@ counts:
   returned: always
   type: dict
   sample: {error: 12, warn: 3, eaddrinuse: 0}
+groups:
+  description: Per pattern with C(group_by), the matching lines per key (the 50 busiest, busiest first).
+  returned: always
+  type: dict
+  sample: {failed_login: {"203.0.113.7": 25, "198.51.100.4": 3}}
 last_matches:
   description: The last matching lines per pattern name (oldest first).
   returned: always

@@ -182,8 +182,20 @@ def _read_json(body):
         return None
 
 
+def response_headers(message):
+    """The response headers as ``{lower-case name: value}``; a repeated header's values joined with ``, ``."""
+    headers = {}
+    for name, value in (message.items() if message is not None else []):
+        key = name.lower()
+        headers[key] = "%s, %s" % (headers[key], value) if key in headers else value
+    return headers
+
+
 def http_probe(endpoint):
-    """One request; return a result dict (never raises for network errors)."""
+    """One request; return a result dict (never raises for network errors).
+
+    ``capture_headers`` in ``endpoint`` adds ``headers`` (:func:`response_headers`) to the result.
+    """
     result = {"name": endpoint["name"], "url": endpoint["url"], "status_code": None, "latency_ms": None,
               "json_value": None, "error": None}
     opener = build_opener(HTTPSHandler(context=ssl_context(endpoint)), _NoRedirect())
@@ -196,10 +208,14 @@ def http_probe(endpoint):
         try:
             body = response.read(endpoint.get("max_body_bytes", 1048576))
             result["status_code"] = response.status
+            if endpoint.get("capture_headers"):
+                result["headers"] = response_headers(response.headers)
         finally:
             response.close()
     except HTTPError as exc:
         result["status_code"] = exc.code
+        if endpoint.get("capture_headers"):
+            result["headers"] = response_headers(exc.headers)
         try:
             body = exc.read(endpoint.get("max_body_bytes", 1048576))
         except Exception:  # the error body is best effort

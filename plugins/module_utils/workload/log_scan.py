@@ -25,15 +25,16 @@ import os
 import re
 import subprocess
 
+from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import log_groups
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import log_sources
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import ref as workload_ref
 from ansible_collections.opsbook.runbooks.plugins.module_utils.workload import systemd_backend
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.declarative_checks import finding_for
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     UNKNOWN,
     make_finding,
     overall,
-    threshold_finding,
 )
 
 # The patterns the seed runbooks grep for (ConectCRM, Techbra, ML Bling, ETL).
@@ -44,7 +45,9 @@ DEFAULT_PATTERNS = [
     {"name": "eaddrinuse", "regex": r"EADDRINUSE", "warn": None, "crit": 1},
     {"name": "econnrefused", "regex": r"ECONNREFUSED|[Cc]onnection refused", "warn": 1, "crit": 10},
     {"name": "out_of_memory", "regex": r"(?i)out of memory|OOMKilled|JavaScript heap out of memory", "warn": None, "crit": 1},
-    {"name": "failed_login", "regex": r"(?i)failed login|authentication failed|invalid password", "warn": 5, "crit": 20},
+    # ConectCRM MultipleFailedLogins (seed 002 §13): more than 20 in 5 minutes, a warning alert.
+    {"name": "failed_login", "regex": r"(?i)failed login|authentication failed|invalid password|failed password",
+     "warn": 20, "crit": None, "strict": True},
 ]
 
 _ISO = re.compile(r"^\[?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:[.,]\d+)?(Z|[+-]\d{2}:?\d{2})?")
@@ -52,8 +55,30 @@ _SYSLOG = re.compile(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}:\d{2}:\d{2})")
 _MONTHS = dict((m, i + 1) for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]))
 
 
+PATTERN_KEYS = ("name", "regex", "warn", "crit", "strict", "group_by", "group_warn", "group_crit")
+
+
+def _count_limit(item, key, index):
+    value = item.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("patterns[%d] (%s): %s must be a number, got a boolean" % (index, item["name"], key))
+    if isinstance(value, (int, float)):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("patterns[%d] (%s): %s must be a number, got %r" % (index, item["name"], key, value))
+    return int(number) if number.is_integer() else number
+
+
 def compile_patterns(patterns):
-    """Validate ``patterns`` (list of {name, regex, warn, crit}) and compile the regexes."""
+    """Validate ``patterns`` (list of {name, regex, warn, crit[, strict, group_by, group_warn, group_crit]}) and compile them.
+
+    ``strict`` compares with ``>`` instead of ``>=``; ``group_by`` also counts per key (see :mod:`log_groups`),
+    judged against ``group_warn``/``group_crit`` (default: ``warn``/``crit``).
+    """
     if not patterns:
         raise InvalidInput("patterns: at least one pattern is required")
     result = []
@@ -68,7 +93,20 @@ def compile_patterns(patterns):
             compiled = re.compile(item["regex"])
         except re.error as exc:
             raise InvalidInput("patterns[%d] (%s): regex %r is invalid: %s" % (index, item["name"], item["regex"], exc))
-        result.append({"name": item["name"], "regex": compiled, "warn": item.get("warn"), "crit": item.get("crit")})
+        unknown = sorted(set(item) - set(PATTERN_KEYS))
+        if unknown:
+            raise InvalidInput("patterns[%d] (%s): unknown key(s) %s; expected %s" % (
+                index, item["name"], ", ".join(unknown), ", ".join(PATTERN_KEYS)))
+        pattern = {"name": item["name"], "regex": compiled, "warn": _count_limit(item, "warn", index),
+                   "crit": _count_limit(item, "crit", index), "strict": bool(item.get("strict")),
+                   "group_by": item.get("group_by") or None}
+        if pattern["group_by"]:
+            pattern["group_warn"] = _count_limit(item, "group_warn", index) if "group_warn" in item else pattern["warn"]
+            pattern["group_crit"] = _count_limit(item, "group_crit", index) if "group_crit" in item else pattern["crit"]
+            error = log_groups.validate_group(pattern, index)
+            if error:
+                raise InvalidInput(error)
+        result.append(pattern)
     return result
 
 
@@ -152,8 +190,8 @@ def journal_source(units, since_minutes, timeout, directory=None, systemd=None):
     return label, lines, None
 
 
-def scan_lines(lines, patterns, since, now, include_untimed, counts, last, last_lines):
-    """Add matches of ``lines`` inside [since, now] to ``counts``/``last``; return lines scanned."""
+def scan_lines(lines, patterns, since, now, include_untimed, counts, last, last_lines, groups=None):
+    """Add matches of ``lines`` inside [since, now] to ``counts``/``last`` (and per key to ``groups``); return lines scanned."""
     current = None
     scanned = 0
     for line in lines:
@@ -167,8 +205,13 @@ def scan_lines(lines, patterns, since, now, include_untimed, counts, last, last_
             continue
         scanned += 1
         for pattern in patterns:
-            if pattern["regex"].search(line):
+            match = pattern["regex"].search(line)
+            if match:
                 counts[pattern["name"]] += 1
+                if pattern.get("group_by") and groups is not None:
+                    per_key = groups.setdefault(pattern["name"], {})
+                    key = log_groups.line_key(match, line, pattern["group_by"])
+                    per_key[key] = per_key.get(key, 0) + 1
                 bucket = last[pattern["name"]]
                 bucket.append(line[:1000])
                 if len(bucket) > last_lines:
@@ -227,6 +270,7 @@ def log_scan(params, now=None):
     sources.extend(workload_sources(params))
     counts = dict((p["name"], 0) for p in patterns)
     last = dict((p["name"], []) for p in patterns)
+    groups = dict((p["name"], {}) for p in patterns if p["group_by"])
     findings = []
     source_rows = []
     for label, lines, error in sources:
@@ -234,16 +278,20 @@ def log_scan(params, now=None):
         if error:
             findings.append(make_finding("log_source", UNKNOWN, "cannot read %s: %s" % (label, error), target=label))
         else:
-            scanned = scan_lines(lines, patterns, since, now, params["include_untimed"], counts, last, params["last_lines"])
+            scanned = scan_lines(lines, patterns, since, now, params["include_untimed"], counts, last, params["last_lines"],
+                                 groups)
         source_rows.append({"source": label, "lines_scanned": scanned, "error": error})
     target = ", ".join(row["source"] for row in source_rows)
     for pattern in patterns:
-        findings.append(threshold_finding(
-            "log_pattern_%s" % pattern["name"], counts[pattern["name"]], pattern["warn"], pattern["crit"],
-            unit="lines", target=target,
-            label="%s lines matching %s in the last %s min" % (pattern["name"], pattern["regex"].pattern, params["since_minutes"])))
+        check = {"name": "log_pattern_%s" % pattern["name"], "warn": pattern["warn"], "crit": pattern["crit"],
+                 "direction": "above", "strict": pattern["strict"], "unit": "lines"}
+        findings.append(finding_for(check, counts[pattern["name"]], target, label="%s lines matching %s in the last %s min" % (
+            pattern["name"], pattern["regex"].pattern, "%g" % params["since_minutes"])))
+        if pattern["group_by"]:
+            findings.extend(log_groups.group_findings(pattern, groups[pattern["name"]], "%g" % params["since_minutes"], target))
     return {
         "counts": counts,
+        "groups": dict((name, log_groups.top(per_key)) for name, per_key in groups.items()),
         "last_matches": last,
         "sources": source_rows,
         "window": {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "until": now.strftime("%Y-%m-%dT%H:%M:%SZ")},
