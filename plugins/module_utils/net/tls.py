@@ -164,6 +164,12 @@ def issued_by(cert, issuer):
     return True
 
 
+
+def _hex_bytes(number):
+    """Upper-case hex in whole bytes, as ``openssl x509 -serial`` prints a serial (``07B9...``, not ``7B9...``)."""
+    text = "%X" % number
+    return text.rjust(len(text) + len(text) % 2, "0")
+
 def cert_info(cert, now):
     """What the report says of a certificate (and ``days_left`` from ``now``, an aware datetime)."""
     not_after = _utc(cert, "not_valid_after")
@@ -171,7 +177,7 @@ def cert_info(cert, now):
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
-        "serial": "%X" % cert.serial_number,
+        "serial": _hex_bytes(cert.serial_number),
         "not_before": _utc(cert, "not_valid_before").strftime("%Y-%m-%dT%H:%M:%SZ"),
         "not_after": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "days_left": round((not_after - now).total_seconds() / 86400.0, 2),

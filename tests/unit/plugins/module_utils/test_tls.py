@@ -180,3 +180,8 @@ def test_unreadable_file_is_a_finding(tmp_path):
     assert [(f["check"], f["status"]) for f in result["findings"]] == [("tls_reachable", "critical")] * 2
     assert "cannot read" in result["findings"][0]["message"]
     assert "holds no certificate" in result["findings"][1]["message"]
+
+
+@pytest.mark.parametrize("number, text", [(0x7B94, "7B94"), (0x7B945, "07B945"), (1, "01"), (0, "00")])
+def test_serial_in_whole_bytes_as_openssl_prints_it(number, text):
+    assert tls._hex_bytes(number) == text
