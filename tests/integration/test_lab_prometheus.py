@@ -150,7 +150,7 @@ def test_status_then_down_and_up(prometheus_lab):
     """Last in the file: it restarts the shared Prometheus and lab API (and brings them back)."""
     status = run_cli("lab", "status", "--json")
     svc = json.loads(status.stdout)["services"]["prometheus"]
-    assert (svc["status"], svc["url"], svc["jobs"]) == ("ok", prometheus_lab["url"], ["prometheus", "lab-api"])
+    assert (svc["status"], svc["url"], svc["jobs"]) == ("ok", prometheus_lab["url"], ["prometheus", "lab-api", "node", "kafka-jmx"])
     assert svc["detail"].startswith("Prometheus 2.")
     try:
         down = run_cli("lab", "down", "-s", "prometheus")
