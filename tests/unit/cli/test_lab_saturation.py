@@ -26,3 +26,24 @@ def test_the_broker_runs_with_the_agent(tmp_path, monkeypatch):
     config = yaml.safe_load(JMX_EXPORTER_CONFIG)
     assert [rule["name"] for rule in config["rules"]] == ["kafka_log_log_size", "kafka_server_brokerstate"]
     assert config["lowercaseOutputName"] is True
+
+
+def test_the_agent_resolves_from_maven_central_into_the_cache(tmp_path):
+    """The pom the lab writes, resolved by Maven itself (from this machine's Maven Central, through the shared m2 cache)."""
+    import shutil
+
+    import pytest
+
+    from opsbook.lab.core import default_cache_dir
+    from opsbook.lab.kafka import pom, resolve_maven
+
+    if not shutil.which("mvn"):
+        pytest.skip("no mvn (scripts/bootstrap.sh installs maven)")
+    ctx = LabContext(lab_dir=tmp_path / "lab", cache_dir=default_cache_dir(), log=lambda *_: None)
+    dest = tmp_path / "agent"
+    resolve_maven(ctx, "mvn", pom("jmx-exporter", ("io.prometheus.jmx", "jmx_prometheus_javaagent", JMX_EXPORTER_VERSION)),
+                  dest, "the agent")
+    assert sorted(p.name for p in dest.iterdir()) == [".complete", "jmx_prometheus_javaagent-0.20.0.jar"]
+    with pytest.raises(Exception, match="Maven could not resolve nothing"):
+        resolve_maven(ctx, "mvn", pom("x", ("io.prometheus.jmx", "jmx_prometheus_javaagent", "0.0.0-none")),
+                      tmp_path / "none", "nothing")
