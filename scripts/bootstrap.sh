@@ -31,6 +31,8 @@ command -v prometheus >/dev/null || need+=(prometheus)
 # The lab's optional Alertmanager and blackbox exporter (`opsbook lab up --with alertmanager`).
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
+# The lab's node exporter (host CPU, memory, disks for the saturation scenario; part of `--with prometheus`).
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"
@@ -43,6 +45,10 @@ fi
 # Debian starts its own clusters/servers on install; the lab runs its own on other ports.
 if [ "$(id -u)" -eq 0 ] && command -v pg_lsclusters >/dev/null; then
   pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1, $2}' | while read -r v c; do pg_ctlcluster "$v" "$c" stop || true; done
+fi
+if [ "$(id -u)" -eq 0 ] && command -v systemctl >/dev/null && systemctl is-active -q prometheus-node-exporter 2>/dev/null; then
+  systemctl stop prometheus-node-exporter || true  # Debian's, on :9100; the lab runs its own
+  systemctl disable -q prometheus-node-exporter || true
 fi
 
 # --- Python -------------------------------------------------------------------------

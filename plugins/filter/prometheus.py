@@ -23,6 +23,18 @@ def api_latency_queries(histogram, window="5m", group_by=None, selector="", stat
         raise AnsibleFilterError("api_latency_queries: %s" % exc)
 
 
+def saturation_queries(settings):
+    """``{{ {'window': '5m', 'cpu_pct': [70, 90], ...} | opsbook.runbooks.saturation_queries }}``: the keyword
+    arguments of ``promql.saturation_queries`` as one dictionary (the role's variables)."""
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("saturation_queries: expected a dictionary of settings, got %r" % (settings,))
+    settings = dict((k, v) for k, v in settings.items() if v is not None)
+    try:
+        return promql.saturation_queries(**settings)
+    except (InvalidInput, TypeError) as exc:
+        raise AnsibleFilterError("saturation_queries: %s" % exc)
+
+
 class FilterModule(object):
     def filters(self):
-        return {"api_latency_queries": api_latency_queries}
+        return {"api_latency_queries": api_latency_queries, "saturation_queries": saturation_queries}

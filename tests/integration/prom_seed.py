@@ -43,9 +43,11 @@ def api_traffic(api_url: str, route: str, count: int, delay_ms: int = 0, status:
         return list(pool.map(lambda _i: api_request(api_url, route, delay_ms, status), range(count)))
 
 
-def prom_query(prom_url: str, query: str, timeout: float = 5.0) -> list[dict]:
-    """The ``result`` of an instant query (``/api/v1/query``); AssertionError unless status is success."""
-    url = f"{prom_url}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
+def prom_query(prom_url: str, query: str, timeout: float = 5.0, at: float | None = None) -> list[dict]:
+    """The ``result`` of an instant query (``/api/v1/query``, at Unix time ``at`` when given); AssertionError
+    unless status is success."""
+    params = {"query": query, **({"time": repr(at)} if at is not None else {})}
+    url = f"{prom_url}/api/v1/query?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=timeout) as response:
         body = json.loads(response.read().decode())
     assert body.get("status") == "success", body

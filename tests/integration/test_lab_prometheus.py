@@ -74,13 +74,15 @@ def test_metrics_pass_promtool_and_count_only_api_routes(prometheus_lab):
     assert buckets[-1].endswith("} 3")
 
 
-def test_generated_config_passes_promtool(prometheus_lab):
+def test_generated_config_passes_promtool(prometheus_lab, lab):
     check = subprocess.run([prometheus_lab["tools"]["promtool"], "check", "config", prometheus_lab["config"]],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
     targets = prom_query(prometheus_lab["url"], "up")
     assert {r["metric"]["job"]: r["metric"]["instance"] for r in targets} == {
-        "prometheus": f"127.0.0.1:{prometheus_lab['port']}", "lab-api": f"127.0.0.1:{prometheus_lab['api_port']}"}
+        "prometheus": f"127.0.0.1:{prometheus_lab['port']}", "lab-api": f"127.0.0.1:{prometheus_lab['api_port']}",
+        "node": f"127.0.0.1:{prometheus_lab['node_exporter_port']}",
+        "kafka-jmx": f"127.0.0.1:{lab['services']['kafka']['jmx_port']}"}
 
 
 def test_prometheus_counts_every_request(prometheus_lab, slow_route):
@@ -150,7 +152,7 @@ def test_status_then_down_and_up(prometheus_lab):
     """Last in the file: it restarts the shared Prometheus and lab API (and brings them back)."""
     status = run_cli("lab", "status", "--json")
     svc = json.loads(status.stdout)["services"]["prometheus"]
-    assert (svc["status"], svc["url"], svc["jobs"]) == ("ok", prometheus_lab["url"], ["prometheus", "lab-api"])
+    assert (svc["status"], svc["url"], svc["jobs"]) == ("ok", prometheus_lab["url"], ["prometheus", "lab-api", "node", "kafka-jmx"])
     assert svc["detail"].startswith("Prometheus 2.")
     try:
         down = run_cli("lab", "down", "-s", "prometheus")

@@ -4,7 +4,10 @@ Two processes, both detached with a pidfile and a log under the lab dir: the lab
 (``python -m opsbook.lab.labapi``, see ``labapi.py``: routes with a chosen delay and status,
 ``/metrics`` with ``http_request_duration_seconds`` and ``http_requests_total``) and
 ``prometheus`` with a generated config (jobs ``prometheus`` and ``lab-api``, 1 s scrape and
-evaluation intervals, a small retention). Ready when ``/-/ready`` answers and the ``lab-api``
+evaluation intervals, a small retention). A third process is Debian's node exporter on
+127.0.0.1:19100 (``OPSBOOK_LAB_NODE_EXPORTER_PORT``; only the cpu, meminfo, filesystem and loadavg
+collectors), scraped as job ``node``; job ``kafka-jmx`` scrapes the lab broker's JMX exporter agent
+(``kafka.py``; down while Kafka is not running). Ready when ``/-/ready`` answers and the ``lab-api``
 target is up. Started with ``--web.enable-lifecycle``: a changed config or rule file is applied
 with ``POST /-/reload`` (SIGHUP for a Prometheus an older lab started without it).
 
@@ -35,7 +38,11 @@ from .base import (LabError, Service, port_open, read_pid, require_tool, spawn, 
                    write_atomic)
 
 INSTALL = "apt-get install -y --no-install-recommends prometheus"
+NODE_EXPORTER_INSTALL = "apt-get install -y --no-install-recommends prometheus-node-exporter"
+NODE_EXPORTER_PORT = 19100
+NODE_EXPORTER_COLLECTORS = ("cpu", "meminfo", "filesystem", "loadavg")
 JOBS = ("prometheus", "lab-api")
+SATURATION_JOBS = ("node", "kafka-jmx")
 BLACKBOX_JOB = "blackbox"
 RETENTION = "1d"
 # Drills cannot wait for production timings: the lab compresses time in the rule files it loads.
@@ -117,8 +124,10 @@ def shipped_rule_files() -> list[Path]:
     return sorted((Path(labinfo.__file__).resolve().parents[3] / "extensions" / "prometheus" / "rules").glob("*.yml"))
 
 
-def prometheus_config(host: str, port: int, api_port: int, alerting: dict | None = None) -> dict:
-    """The lab's Prometheus config: jobs ``prometheus`` and ``lab-api``; with ``alerting``
+def prometheus_config(host: str, port: int, api_port: int, alerting: dict | None = None,
+                      node_exporter_port: int | None = None, kafka_jmx_port: int | None = None) -> dict:
+    """The lab's Prometheus config: jobs ``prometheus`` and ``lab-api``, ``node`` and ``kafka-jmx`` when their
+    ports are given (the node exporter, the lab broker's JMX exporter agent); with ``alerting``
     (``alertmanager``, ``blackbox`` host:port, ``probe_urls``, ``rules_dir``) also the Alertmanager,
     the rule files and the ``blackbox`` job (``instance`` is the probed URL, ``__address__`` the exporter).
     """
@@ -130,6 +139,10 @@ def prometheus_config(host: str, port: int, api_port: int, alerting: dict | None
             {"job_name": JOBS[1], **every, "static_configs": [{"targets": [f"{host}:{api_port}"]}]},
         ],
     }
+    for job, target_port in zip(SATURATION_JOBS, (node_exporter_port, kafka_jmx_port)):
+        if target_port:
+            config["scrape_configs"].append({"job_name": job, **every,
+                                             "static_configs": [{"targets": [f"{host}:{target_port}"]}]})
     if alerting:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alerting["alertmanager"]]}],
                                                  "timeout": "5s"}]}
@@ -160,6 +173,8 @@ class Prometheus(Service):
         super().__init__(ctx)
         self.port = int(os.environ.get("OPSBOOK_LAB_PROMETHEUS_PORT", self.port))
         self.api_port = int(os.environ.get("OPSBOOK_LAB_API_PORT", self.api_port))
+        self.node_exporter_port = int(os.environ.get("OPSBOOK_LAB_NODE_EXPORTER_PORT", NODE_EXPORTER_PORT))
+        self.node_exporter_url = f"http://{ctx.host}:{self.node_exporter_port}"
         self.url = f"http://{ctx.host}:{self.port}"
         self.api_url = f"http://{ctx.host}:{self.api_port}"
         self.conf = self.dir / "prometheus.yml"
@@ -170,10 +185,13 @@ class Prometheus(Service):
         self.logfile = self.dir / "prometheus.log"
         self.api_pidfile = self.dir / "labapi.pid"
         self.api_logfile = self.dir / "labapi.log"
+        self.node_pidfile = self.dir / "node-exporter.pid"
+        self.node_logfile = self.dir / "node-exporter.log"
 
     def check_tools(self) -> None:
         self.prometheus = require_tool("prometheus", INSTALL)
         self.promtool = require_tool("promtool", INSTALL)
+        self.node_exporter = require_tool("prometheus-node-exporter", NODE_EXPORTER_INSTALL)
 
     def alerting(self) -> bool:
         """Whether the lab runs Alertmanager (then alerts, rules and blackbox probes are configured)."""
@@ -198,8 +216,12 @@ class Prometheus(Service):
                         "blackbox": f"{self.ctx.host}:{lab_port('blackbox')}",
                         "probe_urls": self.probe_urls(), "rules_dir": str(self.rules_dir)}
             self.rules_changed = self.sync_rules(shipped_rule_files())
+        from .kafka import Kafka
+
+        config = prometheus_config(self.ctx.host, self.port, self.api_port, alerting,
+                                   node_exporter_port=self.node_exporter_port, kafka_jmx_port=Kafka(self.ctx).jmx_port)
         text = ("# opsbook lab (generated by `opsbook lab up --with prometheus`)\n"
-                + yaml.safe_dump(prometheus_config(self.ctx.host, self.port, self.api_port, alerting), sort_keys=False))
+                + yaml.safe_dump(config, sort_keys=False))
         self.config_changed = not self.conf.exists() or self.conf.read_text() != text
         if self.config_changed:
             write_atomic(self.conf, text)
@@ -277,6 +299,14 @@ class Prometheus(Service):
                   self.api_logfile, self.api_pidfile)
             wait_running(self.api_pidfile, self.api_logfile, self.api_healthy, 20, f"the lab API on {self.api_url}",
                          "labapi")
+        if not self.node_exporter_running():
+            self._port_free(self.node_exporter_port, "OPSBOOK_LAB_NODE_EXPORTER_PORT")
+            self.ctx.log(f"prometheus: starting the node exporter on {self.node_exporter_url}")
+            spawn([self.node_exporter, f"--web.listen-address={self.ctx.host}:{self.node_exporter_port}",
+                   "--collector.disable-defaults", *(f"--collector.{c}" for c in NODE_EXPORTER_COLLECTORS),
+                   "--log.level=warn"], self.node_logfile, self.node_pidfile)
+            wait_running(self.node_pidfile, self.node_logfile, self.node_exporter_ready, 20,
+                         f"the node exporter on {self.node_exporter_url}", "prometheus-node-exporter")
         if not self.prometheus_running():
             self._port_free(self.port, "OPSBOOK_LAB_PROMETHEUS_PORT")
             self.ctx.log(f"prometheus: starting on {self.url}")
@@ -295,6 +325,10 @@ class Prometheus(Service):
     def api_healthy(self) -> bool:
         return http_json(f"{self.api_url}/health", timeout=2).get("status") == "UP"
 
+    def node_exporter_ready(self) -> bool:
+        with urllib.request.urlopen(f"{self.node_exporter_url}/metrics", timeout=2) as response:
+            return response.status == 200
+
     def ready(self) -> bool:
         """``/-/ready`` answers 200 and Prometheus has scraped the lab-api target successfully."""
         with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
@@ -308,7 +342,7 @@ class Prometheus(Service):
         return {t["labels"].get("job"): t.get("health") == "up" for t in targets}
 
     def stop(self) -> None:
-        for pidfile in (self.pidfile, self.api_pidfile):
+        for pidfile in (self.pidfile, self.api_pidfile, self.node_pidfile):
             pid = read_pid(pidfile)
             if pid:
                 terminate(pid, timeout=30)
@@ -319,14 +353,17 @@ class Prometheus(Service):
     def api_running(self) -> bool:
         return read_pid(self.api_pidfile) is not None
 
+    def node_exporter_running(self) -> bool:
+        return read_pid(self.node_pidfile) is not None
+
     def running(self) -> bool:
-        return self.prometheus_running() or self.api_running()
+        return self.prometheus_running() or self.api_running() or self.node_exporter_running()
 
     def up(self) -> bool:
         self.config_changed = self.rules_changed = False
         started = super().up()
-        if not started and not (self.prometheus_running() and self.api_running()):
-            self.start()  # one of the two died: start the missing one
+        if not started and not (self.prometheus_running() and self.api_running() and self.node_exporter_running()):
+            self.start()  # one of the three died (or an older lab ran no node exporter): start the missing one
             return True
         if not started and (self.config_changed or self.rules_changed):
             self.ctx.log(f"prometheus: reloading {self.conf} and {self.rules_dir}")
@@ -336,10 +373,12 @@ class Prometheus(Service):
     def probe(self) -> str:
         version = http_json(f"{self.url}/api/v1/status/buildinfo")["data"]["version"]
         up = self.targets_up()
-        healthy = sum(up.get(job, False) for job in JOBS)
+        jobs = JOBS + SATURATION_JOBS
+        healthy = sum(up.get(job, False) for job in jobs)
         if not up.get(JOBS[1], False):
             raise LabError(f"Prometheus {version}: the {JOBS[1]} target is down ({self.api_url}/metrics)")
-        return f"Prometheus {version}; targets up {healthy}/{len(JOBS)}"
+        down = [job for job in jobs if not up.get(job, False)]
+        return f"Prometheus {version}; targets up {healthy}/{len(jobs)}" + (f" (down: {', '.join(down)})" if down else "")
 
     def describe(self) -> dict:
         return {
@@ -348,12 +387,15 @@ class Prometheus(Service):
             "url": self.url,
             "api_port": self.api_port,
             "api_url": self.api_url,
-            "jobs": list(JOBS) + ([BLACKBOX_JOB] if self.alerting() else []),
+            "jobs": list(JOBS + SATURATION_JOBS) + ([BLACKBOX_JOB] if self.alerting() else []),
+            "node_exporter_port": self.node_exporter_port,
+            "node_exporter_url": self.node_exporter_url,
+            "node_exporter_log": str(self.node_logfile),
             "scrape_interval": "1s",
             "rules_dir": str(self.rules_dir) if self.alerting() else None,
             "config": str(self.conf),
             "data_dir": str(self.data),
             "log": str(self.logfile),
             "api_log": str(self.api_logfile),
-            "tools": {"prometheus": self.prometheus, "promtool": self.promtool},
+            "tools": {"prometheus": self.prometheus, "promtool": self.promtool, "node_exporter": self.node_exporter},
         }

@@ -51,3 +51,112 @@ def latency_queries(histogram, window="5m", group_by=("route",), selector="", st
          "query": "100 * (%s or 0 * %s) / %s" % (errors, rate_sum, rate_sum),
          "warn": error_rate_pct[0], "crit": error_rate_pct[1], "strict": True, "unit": "%"},
     ]
+
+
+# node_exporter's filesystems that are no disks (the seeds' DiskSpaceRunningOut leaves them out too)
+PSEUDO_FILESYSTEMS = "tmpfs|overlay|squashfs|devtmpfs|ramfs|nsfs|fuse.lxcfs"
+
+
+def _by(labels, option):
+    bad = [label for label in labels if not _LABEL.match(label or "")]
+    if bad:
+        raise InvalidInput("%s: %s is not a label name" % (option, ", ".join(repr(b) for b in bad)))
+    return ", ".join(labels)
+
+
+def _matchers(*parts):
+    return _selector([p for p in parts if p])
+
+
+def _regex_literal(text):
+    """``text`` matched literally inside a PromQL ``=~"..."`` (RE2 escapes, then the string's own)."""
+    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _pair(value, option):
+    try:
+        warn, crit = value
+    except (TypeError, ValueError):
+        raise InvalidInput("%s: expected [warn, crit], got %r" % (option, value))
+    return warn, crit
+
+
+def saturation_queries(window="5m", node_selector="", node_group_by=("instance",), cpu_pct=(70, 90),
+                       memory_pct=(80, 90), disk_pct=(80, 90), jvm_selector="", jvm_group_by=("job", "instance"),
+                       heap_pct=(75, 90), kafka_selector="", kafka_log_size_bytes=(None, None),
+                       kafka_disk_mountpoints=(), kafka_disk_pct=(80, 90), container_selector="",
+                       container_group_by=("namespace", "pod", "container"), container_cpu_pct=(70, 90),
+                       container_memory_pct=(80, 90), checks=None):
+    """The saturation checks (Techbra "Métricas Críticas", SparkOne, ML Bling, ConectCRM HighCPUUsage/HighMemoryUsage)
+    as ``prometheus_query`` ``queries`` items; every ``*_pct``/``*_bytes`` is (warn, crit).
+
+    ``cpu_usage``, ``memory_usage`` and ``disk_usage`` from node_exporter (per ``node_group_by``, disks also per
+    mount point), ``jvm_heap_usage`` from the JVM's heap pools (Micrometer's ``jvm_memory_used_bytes`` or the
+    JMX exporter's ``jvm_memory_bytes_used``, whichever the target exports), ``kafka_log_dir_size`` per broker
+    from the JMX exporter's ``kafka_log_log_size`` and ``kafka_disk_usage`` for the file systems holding the log
+    dirs (``kafka_disk_mountpoints``, none: no check); ``container_cpu_usage`` / ``container_memory_usage``
+    against each container's limit (cAdvisor), only with a ``container_selector`` (the containers the inventory
+    names). ``checks`` keeps only the named ones. A query without series is ``unknown``: nothing exports it.
+    """
+    if not _DURATION.match(window or ""):
+        raise InvalidInput("window: %r is not a PromQL duration such as 5m" % (window,))
+    node_by = _by(list(node_group_by), "node_group_by")
+    jvm_by = _by(list(jvm_group_by), "jvm_group_by")
+    container_by = _by(list(container_group_by), "container_group_by")
+    fs = 'fstype!~"%s"' % PSEUDO_FILESYSTEMS
+
+    def item(name, description, query, pair, option, unit="%", target_labels=None):
+        warn, crit = _pair(pair, option)
+        entry = {"name": name, "description": description, "query": query, "unit": unit, "empty": "unknown"}
+        if target_labels:
+            entry["target_labels"] = list(target_labels)
+        entry.update((k, v) for k, v in (("warn", warn), ("crit", crit)) if v is not None)
+        return entry
+
+    def filesystem_pct(extra):
+        avail = "node_filesystem_avail_bytes%s" % _matchers(fs, node_selector, extra)
+        size = "node_filesystem_size_bytes%s" % _matchers(fs, node_selector, extra)
+        return "100 * (1 - %s / %s)" % (avail, size)
+
+    queries = [
+        item("cpu_usage", "CPU usage", "100 * (1 - avg by (%s) (rate(node_cpu_seconds_total%s[%s])))"
+             % (node_by, _matchers('mode="idle"', node_selector), window), cpu_pct, "cpu_pct"),
+        item("memory_usage", "memory usage", "100 * (1 - sum by (%s) (node_memory_MemAvailable_bytes%s) / "
+             "sum by (%s) (node_memory_MemTotal_bytes%s))"
+             % (node_by, _matchers(node_selector), node_by, _matchers(node_selector)), memory_pct, "memory_pct"),
+        item("disk_usage", "disk usage", filesystem_pct(""), disk_pct, "disk_pct",
+             target_labels=list(node_group_by) + ["mountpoint"]),
+        # heap pools whose max is undefined (-1) are left out; either exporter's metric names
+        item("jvm_heap_usage", "JVM heap usage",
+             "100 * (sum by ({by}) (jvm_memory_used_bytes{m}) / sum by ({by}) (jvm_memory_max_bytes{m} > 0) or "
+             "sum by ({by}) (jvm_memory_bytes_used{m}) / sum by ({by}) (jvm_memory_bytes_max{m} > 0))".format(
+                 by=jvm_by, m=_matchers('area="heap"', jvm_selector)), heap_pct, "heap_pct"),
+        item("kafka_log_dir_size", "Kafka log-dir size", "sum by (%s) (kafka_log_log_size%s)"
+             % (jvm_by, _matchers(kafka_selector)), kafka_log_size_bytes, "kafka_log_size_bytes", unit="B"),
+    ]
+    if kafka_disk_mountpoints:
+        mounts = "|".join(_regex_literal(m) for m in kafka_disk_mountpoints)
+        queries.append(item("kafka_disk_usage", "Kafka disk usage", filesystem_pct('mountpoint=~"%s"' % mounts),
+                            kafka_disk_pct, "kafka_disk_pct", target_labels=list(node_group_by) + ["mountpoint"]))
+    if container_selector:
+        c = _matchers('container!=""', 'container!="POD"', container_selector)
+        queries += [
+            item("container_cpu_usage", "CPU usage of its limit",
+                 "100 * sum by ({by}) (rate(container_cpu_usage_seconds_total{c}[{w}])) / sum by ({by}) "
+                 "(container_spec_cpu_quota{c} / container_spec_cpu_period{c})".format(by=container_by, c=c, w=window),
+                 container_cpu_pct, "container_cpu_pct"),
+            item("container_memory_usage", "memory usage of its limit",
+                 "100 * sum by ({by}) (container_memory_working_set_bytes{c}) / sum by ({by}) "
+                 "(container_spec_memory_limit_bytes{c} > 0)".format(by=container_by, c=c),
+                 container_memory_pct, "container_memory_pct"),
+        ]
+    if checks is not None:
+        unknown = sorted(set(checks) - set(SATURATION_CHECKS))
+        if unknown:
+            raise InvalidInput("checks: %s unknown (known: %s)" % (", ".join(unknown), ", ".join(SATURATION_CHECKS)))
+        queries = [q for q in queries if q["name"] in checks]
+    return queries
+
+
+SATURATION_CHECKS = ("cpu_usage", "memory_usage", "disk_usage", "jvm_heap_usage", "kafka_log_dir_size",
+                     "kafka_disk_usage", "container_cpu_usage", "container_memory_usage")

@@ -36,3 +36,84 @@ def test_selector_labels_and_window():
 def test_bad_settings_name_the_option(args, message):
     with pytest.raises(InvalidInput, match=message):
         promql.latency_queries(*args)
+
+
+# --- saturation ---------------------------------------------------------------------------------
+
+def _saturation(**kwargs):
+    return {q["name"]: q for q in promql.saturation_queries(**kwargs)}
+
+
+def test_saturation_defaults_are_the_seed_thresholds_and_queries():
+    queries = _saturation()
+    assert sorted(queries) == ["cpu_usage", "disk_usage", "jvm_heap_usage", "kafka_log_dir_size", "memory_usage"]
+    assert queries["cpu_usage"]["query"] == '100 * (1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])))'
+    assert queries["memory_usage"]["query"] == (
+        "100 * (1 - sum by (instance) (node_memory_MemAvailable_bytes{}) / sum by (instance) (node_memory_MemTotal_bytes{}))")
+    assert queries["jvm_heap_usage"]["query"] == (
+        '100 * (sum by (job, instance) (jvm_memory_used_bytes{area="heap"}) / sum by (job, instance) '
+        '(jvm_memory_max_bytes{area="heap"} > 0) or sum by (job, instance) (jvm_memory_bytes_used{area="heap"}) / '
+        'sum by (job, instance) (jvm_memory_bytes_max{area="heap"} > 0))')
+    assert queries["kafka_log_dir_size"]["query"] == "sum by (job, instance) (kafka_log_log_size{})"
+    # Techbra "Métricas Críticas": CPU < 70 %, memory < 80 %, JVM heap < 75 %; disks 80/90 (ConectCRM, SparkOne)
+    assert {n: (q.get("warn"), q.get("crit")) for n, q in queries.items()} == {
+        "cpu_usage": (70, 90), "memory_usage": (80, 90), "disk_usage": (80, 90), "jvm_heap_usage": (75, 90),
+        "kafka_log_dir_size": (None, None)}
+    assert {q["empty"] for q in queries.values()} == {"unknown"}  # nothing exports it: no verdict, not ok
+    assert queries["disk_usage"]["target_labels"] == ["instance", "mountpoint"]
+    assert 'fstype!~"tmpfs|overlay|squashfs' in queries["disk_usage"]["query"]
+
+
+def test_saturation_selectors_kafka_disks_containers_and_checks():
+    queries = _saturation(window="1m", node_selector='job="node"', node_group_by=["job", "instance"], cpu_pct=[5, 6],
+                          jvm_selector='job="kafka-jmx"', kafka_disk_mountpoints=["/", "/var/lib/kafka.d"],
+                          kafka_log_size_bytes=[100, None], container_selector='namespace="techbra"')
+    assert queries["cpu_usage"]["query"] == (
+        '100 * (1 - avg by (job, instance) (rate(node_cpu_seconds_total{mode="idle",job="node"}[1m])))')
+    assert (queries["cpu_usage"]["warn"], queries["cpu_usage"]["crit"]) == (5, 6)
+    assert 'jvm_memory_bytes_used{area="heap",job="kafka-jmx"}' in queries["jvm_heap_usage"]["query"]
+    assert (queries["kafka_log_dir_size"]["warn"], "crit" in queries["kafka_log_dir_size"]) == (100, False)
+    # the mount points matched literally (RE2 escape, then PromQL string escape)
+    assert 'mountpoint=~"/|/var/lib/kafka\\\\.d"' in queries["kafka_disk_usage"]["query"]
+    assert queries["container_cpu_usage"]["query"] == (
+        '100 * sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{container!="",container!="POD",'
+        'namespace="techbra"}[1m])) / sum by (namespace, pod, container) (container_spec_cpu_quota{container!="",'
+        'container!="POD",namespace="techbra"} / container_spec_cpu_period{container!="",container!="POD",namespace="techbra"})')
+    assert "container_spec_memory_limit_bytes" in queries["container_memory_usage"]["query"]
+    only = promql.saturation_queries(checks=["cpu_usage", "kafka_disk_usage"])
+    assert [q["name"] for q in only] == ["cpu_usage"]  # kafka_disk_usage needs mount points
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"window": "5 min"}, "window: '5 min' is not a PromQL duration"),
+    ({"node_group_by": ["in-stance"]}, "node_group_by: 'in-stance' is not a label name"),
+    ({"cpu_pct": [70]}, r"cpu_pct: expected \[warn, crit\]"),
+    ({"checks": ["cpu", "memory_usage"]}, "checks: cpu unknown"),
+])
+def test_saturation_bad_settings_name_the_option(kwargs, message):
+    with pytest.raises(InvalidInput, match=message):
+        promql.saturation_queries(**kwargs)
+
+
+def test_saturation_queries_parse_with_promtool(tmp_path):
+    """Every query is valid PromQL by Prometheus's own parser (promtool check rules)."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    promtool = shutil.which("promtool")
+    if not promtool:
+        pytest.skip("promtool not installed (scripts/bootstrap.sh installs prometheus)")
+    queries = promql.saturation_queries(kafka_disk_mountpoints=["/", "/var/lib/kafka.d"], node_selector='job="node"',
+                                        container_selector='namespace="t"')
+    rules = {"groups": [{"name": "saturation", "rules": [{"record": "opsbook:%s" % q["name"], "expr": q["query"]}
+                                                         for q in queries]}]}
+    path = tmp_path / "saturation.yml"
+    path.write_text(yaml.safe_dump(rules))
+    check = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "SUCCESS: %d rules found" % len(queries) in check.stdout + check.stderr
+    broken = dict(rules["groups"][0]["rules"][0], expr=queries[0]["query"] + ")")
+    path.write_text(yaml.safe_dump({"groups": [{"name": "broken", "rules": [broken]}]}))
+    assert subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, timeout=60).returncode != 0
