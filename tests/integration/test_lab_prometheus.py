@@ -79,7 +79,10 @@ def test_generated_config_passes_promtool(prometheus_lab, lab):
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
     targets = prom_query(prometheus_lab["url"], "up")
-    assert {r["metric"]["job"]: r["metric"]["instance"] for r in targets} == {
+    probes = {r["metric"]["instance"] for r in targets if r["metric"]["job"] == "blackbox"}
+    # with `--with alertmanager` the blackbox exporter probes the lab's health endpoints (instance = the URL)
+    assert (f"{prometheus_lab['api_url']}/health" in probes) is ("alertmanager" in lab["services"])
+    assert {r["metric"]["job"]: r["metric"]["instance"] for r in targets if r["metric"]["job"] != "blackbox"} == {
         "prometheus": f"127.0.0.1:{prometheus_lab['port']}", "lab-api": f"127.0.0.1:{prometheus_lab['api_port']}",
         "node": f"127.0.0.1:{prometheus_lab['node_exporter_port']}",
         "kafka-jmx": f"127.0.0.1:{lab['services']['kafka']['jmx_port']}"}
@@ -148,11 +151,12 @@ def test_lookup_serves_prometheus(prometheus_lab):
         k: prometheus_lab[k] for k in ("url", "api_url", "jobs")}
 
 
-def test_status_then_down_and_up(prometheus_lab):
+def test_status_then_down_and_up(prometheus_lab, lab):
     """Last in the file: it restarts the shared Prometheus and lab API (and brings them back)."""
     status = run_cli("lab", "status", "--json")
     svc = json.loads(status.stdout)["services"]["prometheus"]
-    assert (svc["status"], svc["url"], svc["jobs"]) == ("ok", prometheus_lab["url"], ["prometheus", "lab-api", "node", "kafka-jmx"])
+    jobs = ["prometheus", "lab-api", "node", "kafka-jmx"] + (["blackbox"] if "alertmanager" in lab["services"] else [])
+    assert (svc["status"], svc["url"], svc["jobs"]) == ("ok", prometheus_lab["url"], jobs)
     assert svc["detail"].startswith("Prometheus 2.")
     try:
         down = run_cli("lab", "down", "-s", "prometheus")
