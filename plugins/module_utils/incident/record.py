@@ -23,7 +23,7 @@ import os
 import re
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.backup.common import location_lock, write_atomic
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common import times
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import state, times
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import HEALTHY, RESOLVED as OUTCOME_RESOLVED
 from ansible_collections.opsbook.runbooks.plugins.module_utils.incident.policy import more_urgent
@@ -43,11 +43,7 @@ class RecordError(OpsbookError):
 
 def default_state_dir(env=None):
     """``$OPSBOOK_STATE_DIR/incidents``, else ``$XDG_STATE_HOME/opsbook/incidents`` (``~/.local/state``)."""
-    env = os.environ if env is None else env
-    if env.get("OPSBOOK_STATE_DIR"):
-        return os.path.join(env["OPSBOOK_STATE_DIR"], "incidents")
-    base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "opsbook", "incidents")
+    return state.default_state_dir("incidents", env)
 
 
 def incident_key(alert, scenario, target):
