@@ -19,6 +19,8 @@ import pytest
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
 from tests.integration import scenario_lab as sl
+from tests.integration.pg_lab import connect, execute, rows, scratch_database
+from tests.integration.test_etl_pipeline_drill import SCHEMA as ETL_SCHEMA, SEED_SLA
 from tests.integration.prom_seed import api_traffic, scraped_after, unique_route
 from tests.integration.scenario_lab import scen_namespace  # noqa: F401 - fixture
 
@@ -150,3 +152,27 @@ def test_budget_and_burn_rates_equal_the_arithmetic_a_freeze_blocks_deploy_until
     proc, report = sl.run_scenario(tmp_path, "deploy", dict(orders, deploy_image="lab.local/orders:3"))
     assert proc.returncode == 0, report["failures"]
     assert image(k8s_lab, scen_namespace) == "lab.local/orders:3"
+
+
+def test_etl_sla_from_the_seed_query(tmp_path, pg_params):
+    """The ETL runbook's tables (the etl-pipeline drill's rows): 95 of 102 files of the last 24 h loaded (93.14 %,
+    under the seed's 95 %: breach), 94 of the 95 completed ones processed within 2 hours (98.95 %, over 95 %)."""
+    with scratch_database(pg_params) as db:
+        conn = connect(db)
+        try:
+            execute(conn, ETL_SCHEMA)
+            seed = rows(conn, SEED_SLA.replace("::float", "::numeric"))[0]  # round(double precision, int) does not exist
+            done = rows(conn, "SELECT EXTRACT(EPOCH FROM (completed_at - processing_started_at))/60 FROM etl_file "
+                              "WHERE completed_at > now() - interval '24 hours' AND processing_started_at IS NOT NULL")
+        finally:
+            conn.close()
+        proc, report = sl.run_scenario(tmp_path, "slo-error-budget", {
+            "slo_error_budget_slos": [], "slo_error_budget_etl_sla": True, "slo_error_budget_etl_database": db["database"]})
+    assert report["run"]["failed"] is False, report["failures"]
+    success = sl.findings_by(report, "etl_sla_success_rate")
+    processing = sl.findings_by(report, "etl_sla_processing_time")
+    [success], [processing] = success.values(), processing.values()
+    assert success["value"] == float(seed[2]) == 93.14 and success["status"] == "critical"
+    within = round(100.0 * sum(1 for (minutes,) in done if minutes <= 120) / len(done), 2)
+    assert processing["value"] == within == 98.95 and processing["status"] == "ok"
+    assert (report["outcome"], proc.returncode) == ("action_needed", 2) and report["actions"] == []
