@@ -19,7 +19,7 @@ import os
 import re
 import time
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.backup.common import location_lock, write_atomic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup.common import write_atomic
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common import state as opsbook_state
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common import times
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError
@@ -58,18 +58,7 @@ def _path(state_dir, name):
 
 def load(path):
     """The record at ``path``, None when there is none."""
-    try:
-        with open(path) as handle:
-            record = json.load(handle)
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return None
-        raise FreezeError("cannot read the freeze record %s: %s" % (path, exc.strerror or exc))
-    except ValueError as exc:
-        raise FreezeError("the freeze record %s is not JSON: %s" % (path, exc))
-    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
-        raise FreezeError("%s is not an %s record" % (path, SCHEMA))
-    return record
+    return opsbook_state.load_record(path, SCHEMA, FreezeError, "freeze record")
 
 
 def standing(state_dir):
@@ -84,23 +73,8 @@ def standing(state_dir):
             if r is not None]
 
 
-class _locked(object):
-    def __init__(self, state_dir):
-        self.state_dir = state_dir
-        self.lock = None
-
-    def __enter__(self):
-        try:
-            os.makedirs(self.state_dir, 0o700)
-        except OSError:
-            if not os.path.isdir(self.state_dir):
-                raise InvalidInput("state_dir: cannot create %s" % self.state_dir)
-        self.lock = location_lock(self.state_dir, wait=30)
-        self.lock.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self.lock.__exit__(*exc)
+def _locked(state_dir):
+    return opsbook_state.locked_dir(state_dir, "another opsbook run holds the freezes in %s" % state_dir, FreezeError)
 
 
 def describe(record):
