@@ -90,8 +90,8 @@ def error_ratio(slo, window):
     matchers = [slo["selector"]] if slo.get("selector") else []
     if slo["kind"] == AVAILABILITY:
         total = "sum(rate(%s%s[%s]))" % (slo["metric"], _selector(matchers), window)
-        bad = "sum(rate(%s%s[%s]))" % (slo["metric"], _selector(['%s=~"%s"' % (slo["status_label"], slo["error_status"])]
-                                                                  + matchers), window)
+        bad_matcher = '%s=~"%s"' % (slo["status_label"], slo["error_status"])
+        bad = "sum(rate(%s%s[%s]))" % (slo["metric"], _selector([bad_matcher] + matchers), window)
         return "((%s or vector(0)) / %s)" % (bad, total)
     total = "sum(rate(%s_count%s[%s]))" % (slo["histogram"], _selector(matchers), window)
     good = "sum(rate(%s_bucket%s[%s]))" % (slo["histogram"], _selector(['le="%s"' % slo["latency_le"]] + matchers), window)

@@ -111,8 +111,8 @@ def lift(state_dir, name, reason, check_mode=False):
     if not check_mode:
         with _locked(state_dir):
             os.unlink(path)
-    message = "%sdeploy freeze %s (since %s) lifted: %s" % ("check mode: would lift: " if check_mode else "", name,
-                                                           existing["since"], reason)
+    message = "%sdeploy freeze %s (since %s) lifted: %s" % (
+        "check mode: would lift: " if check_mode else "", name, existing["since"], reason)
     return {"changed": True, "freeze": existing, "findings": [make_finding(CHECK, OK, message, target=name, state=LIFTED)],
             "actions": [make_action("lift_freeze", name, True, check_mode, reason)]}
 
