@@ -22,8 +22,8 @@ import json
 import os
 import re
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.backup.common import location_lock, write_atomic
-from ansible_collections.opsbook.runbooks.plugins.module_utils.common import times
+from ansible_collections.opsbook.runbooks.plugins.module_utils.backup.common import write_atomic
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common import state, times
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import HEALTHY, RESOLVED as OUTCOME_RESOLVED
 from ansible_collections.opsbook.runbooks.plugins.module_utils.incident.policy import more_urgent
@@ -43,11 +43,7 @@ class RecordError(OpsbookError):
 
 def default_state_dir(env=None):
     """``$OPSBOOK_STATE_DIR/incidents``, else ``$XDG_STATE_HOME/opsbook/incidents`` (``~/.local/state``)."""
-    env = os.environ if env is None else env
-    if env.get("OPSBOOK_STATE_DIR"):
-        return os.path.join(env["OPSBOOK_STATE_DIR"], "incidents")
-    base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "opsbook", "incidents")
+    return state.default_state_dir("incidents", env)
 
 
 def incident_key(alert, scenario, target):
@@ -66,43 +62,13 @@ def record_path(state_dir, key):
 
 def load(path):
     """The record at ``path``, or None when there is none."""
-    try:
-        with open(path) as handle:
-            record = json.load(handle)
-    except (IOError, OSError) as exc:
-        if not os.path.exists(path):
-            return None
-        raise RecordError("cannot read the incident record %s: %s" % (path, exc.strerror or exc))
-    except ValueError as exc:
-        raise RecordError("the incident record %s is not JSON: %s" % (path, exc))
-    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
-        raise RecordError("%s is not an %s record" % (path, SCHEMA))
-    return record
+    return state.load_record(path, SCHEMA, RecordError, "incident record")
 
 
-class locked(object):
+def locked(state_dir, wait=30):
     """``with locked(state_dir):`` one writer of the state directory at a time (``flock``, 30 s)."""
-
-    def __init__(self, state_dir, wait=30):
-        self.state_dir = state_dir
-        self.wait = wait
-        self.lock = None
-
-    def __enter__(self):
-        try:
-            os.makedirs(self.state_dir, 0o700)
-        except OSError:
-            if not os.path.isdir(self.state_dir):
-                raise InvalidInput("state_dir: cannot create %s" % self.state_dir)
-        self.lock = location_lock(self.state_dir, wait=self.wait)
-        try:
-            self.lock.__enter__()
-        except OpsbookError:
-            raise RecordError("another opsbook incident run holds %s (waited %ss)" % (self.state_dir, self.wait))
-        return self
-
-    def __exit__(self, *exc):
-        return self.lock.__exit__(*exc)
+    return state.locked_dir(state_dir, "another opsbook incident run holds %s (waited %ss)" % (state_dir, wait),
+                            RecordError, wait)
 
 
 def save(path, record):
