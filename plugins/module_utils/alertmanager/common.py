@@ -14,15 +14,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import socket
-import ssl
 
 try:
-    from urllib.error import HTTPError, URLError
     from urllib.parse import quote
     from urllib.request import Request
 except ImportError:  # pragma: no cover - Python 2 is not supported
-    HTTPError = URLError = quote = Request = None
+    quote = Request = None
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     InvalidInput,
@@ -30,7 +27,6 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors imp
     ServiceUnreachable,
 )
 from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus.common import (
-    MAX_BODY_BYTES,
     ApiClient,
     describe_target,
     prometheus_common_argument_spec,
@@ -64,16 +60,7 @@ class Alertmanager(ApiClient):
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         request = Request("%s/api/v2/%s" % (self.target, path), data=data, headers=headers, method=method)
-        try:
-            response = self.opener.open(request, timeout=self.timeout)
-            try:
-                raw = response.read(MAX_BODY_BYTES)
-            finally:
-                response.close()
-        except HTTPError as exc:
-            self._http_error(exc, method, path)
-        except (URLError, OSError, socket.timeout, ssl.SSLError) as exc:
-            self._unreachable(exc)
+        raw = self._read(request, lambda exc: self._http_error(exc, method, path))
         if not raw.strip():
             return None
         try:

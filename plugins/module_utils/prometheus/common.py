@@ -117,6 +117,20 @@ class ApiClient(object):
     def _fail(self, cls, message):
         raise cls(scrub(message, self.secrets))
 
+    def _read(self, request, http_error):
+        """The body of the answer to ``request`` (at most MAX_BODY_BYTES); an HTTP error status goes to
+        ``http_error(exc)``, a server that cannot be reached to ``_unreachable`` (both raise)."""
+        try:
+            response = self.opener.open(request, timeout=self.timeout)
+            try:
+                return response.read(MAX_BODY_BYTES)
+            finally:
+                response.close()
+        except HTTPError as exc:
+            http_error(exc)
+        except (URLError, OSError, socket.timeout, ssl.SSLError) as exc:
+            self._unreachable(exc)
+
     def _unreachable(self, exc):
         reason = getattr(exc, "reason", None) or exc
         self._fail(ServiceUnreachable, "%s at %s is unreachable: %s"
@@ -131,17 +145,7 @@ class Prometheus(ApiClient):
         url = "%s/api/v1/%s" % (self.target, path)
         if query:
             url += "?" + urlencode(dict((k, v) for k, v in query.items() if v is not None))
-        request = Request(url, headers=self.headers)
-        try:
-            response = self.opener.open(request, timeout=self.timeout)
-            try:
-                body = response.read(MAX_BODY_BYTES)
-            finally:
-                response.close()
-        except HTTPError as exc:
-            self._http_error(exc, path)
-        except (URLError, OSError, socket.timeout, ssl.SSLError) as exc:
-            self._unreachable(exc)
+        body = self._read(Request(url, headers=self.headers), lambda exc: self._http_error(exc, path))
         document = self._json(body)
         if document.get("status") != "success":
             self._fail(ServiceError, "Prometheus at %s answered %s: %s"
