@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +22,7 @@ from opsbook.lab import tlsca
 from opsbook.lab.base import RunAs, port_open, wait_for
 from opsbook.lab.postgres import INSTALL, find_bindir
 from tests.helpers import REPO, closed_port, run_cli, run_module
-from tests.integration.test_tls_certificate_drill import openssl_days, openssl_x509
+from tests.integration.test_tls_certificate_drill import openssl_days, openssl_x509, s_client_endpoint
 
 pytestmark = pytest.mark.slow
 DAYS = 20  # below the seed's 30: a warning
@@ -90,15 +89,6 @@ def endpoint(servers, which, **extra):
     return dict({"name": f"pg-{which}", "host": "localhost", "port": servers[which], "starttls": "postgres"}, **extra)
 
 
-def s_client_pem(port: int, ca_file: str) -> tuple[str, str]:
-    proc = subprocess.run(["openssl", "s_client", "-starttls", "postgres", "-connect", f"localhost:{port}",
-                           "-servername", "localhost", "-CAfile", ca_file], input="", capture_output=True, text=True,
-                          timeout=20)
-    found = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n", proc.stdout, re.S)
-    assert found, proc.stdout + proc.stderr
-    return found.group(0), proc.stdout
-
-
 def test_ssl_server_days_equal_openssl_starttls_postgres(servers):
     result = run_module("tls_certificate", {"endpoints": [endpoint(servers, "ssl")], "ca_path": servers["ca_file"],
                                             "timeout": 5})
@@ -106,7 +96,7 @@ def test_ssl_server_days_equal_openssl_starttls_postgres(servers):
     findings = {f["check"]: f for f in result["findings"]}
     assert sorted(findings) == ["tls_chain", "tls_expiry", "tls_hostname", "tls_protocol"]
     assert [(c, f["status"]) for c, f in findings.items() if f["status"] != "ok"] == [("tls_expiry", "warning")]
-    pem, output = s_client_pem(servers["ssl"], servers["ca_file"])
+    pem, output = s_client_endpoint(dict(endpoint(servers, "ssl"), server_name="localhost"), servers["ca_file"])
     assert findings["tls_expiry"]["value"] == pytest.approx(openssl_days(pem), abs=0.01)
     assert findings["tls_expiry"]["value"] == pytest.approx(DAYS, abs=0.05)
     [probe] = result["endpoints"]
