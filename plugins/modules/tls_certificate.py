@@ -13,9 +13,10 @@ short_description: Check TLS certificates of endpoints and files - expiry, host 
 version_added: "0.1.0"
 description:
   - Connects to every endpoint (concurrently, bounded timeout) with SNI, after a STARTTLS dialogue for
-    SMTP when asked, completes a TLS handshake and reads the server's
+    SMTP or PostgreSQL's SSLRequest when asked, completes a TLS handshake and reads the server's
     certificate; reads certificate files (PEM or DER) from disk. What the seed runbooks do with
-    C(openssl s_client -connect H:443 -servername H | openssl x509 -noout -dates).
+    C(openssl s_client -connect H:443 -servername H | openssl x509 -noout -dates) (C(-starttls smtp),
+    C(-starttls postgres)).
   - "Reports per target: C(tls_expiry) (days until C(notAfter), negative once expired, against O(warn_days)
     and O(crit_days), strictly below as the runbooks word it: C(< 30 days)), C(tls_hostname) (the expected
     name against the subjectAltName with the RFC 6125 rules as tightened by RFC 9525: a wildcard only as
@@ -26,6 +27,8 @@ description:
     a chain failure).
   - An endpoint that cannot be reached, or whose handshake or STARTTLS dialogue fails, is one
     V(critical) C(tls_reachable) finding, not a task failure. A file that cannot be read likewise.
+  - "A server that answers but refuses TLS - an SMTP server without STARTTLS, a PostgreSQL server that
+    answers C(N) to the SSLRequest (C(ssl = off)) - is that C(tls_reachable) finding with state C(ssl_refused)."
   - Read-only.
 options:
   endpoints:
@@ -33,7 +36,7 @@ options:
       - Endpoints to connect to, each a C(host:port) string or a dictionary.
       - Dictionary keys C(host) (required), C(port) (default 443), C(name), C(server_name) (the SNI name,
         default C(host)), C(expected_name) (the name the certificate must be valid for, default
-        C(server_name)), C(starttls) (V(smtp) or V(none)), C(ca_path) and C(timeout) override
+        C(server_name)), C(starttls) (V(smtp), V(postgres) or V(none)), C(ca_path) and C(timeout) override
         the module-level options of the same name for that endpoint.
     type: list
     elements: raw
@@ -48,9 +51,14 @@ options:
     elements: raw
     default: []
   starttls:
-    description: STARTTLS dialogue of every endpoint that does not set its own.
+    description:
+      - STARTTLS dialogue of every endpoint that does not set its own.
+      - V(smtp) greets with EHLO and sends STARTTLS (RFC 3207).
+      - V(postgres) sends PostgreSQL's 8-byte SSLRequest (length 8, code 80877103) and goes on to the
+        handshake when the server answers C(S), as C(libpq) does with C(sslmode=require); SNI is sent as for
+        other endpoints.
     type: str
-    choices: [none, smtp]
+    choices: [none, smtp, postgres]
     default: none
   ca_path:
     description: PEM file (or directory of PEM files) with the CA certificates to trust instead of the system store.
@@ -100,6 +108,7 @@ EXAMPLES = r"""
       - app.ml-bling-sync.com:443
       - {host: 10.0.0.5, port: 443, server_name: api.ml-bling-sync.com, name: api}
       - {host: mail.example.com, port: 587, starttls: smtp}
+      - {name: database, host: db.ml-bling-sync.com, port: 5432, starttls: postgres}
     warn_days: 30
     crit_days: 7
   register: tls
@@ -121,7 +130,7 @@ findings:
   description: Findings C({check, status, value, state, threshold, unit, message, target}); per target
     C(tls_expiry) (value days, unit C(d)), C(tls_hostname) (state C(match)/C(mismatch)), C(tls_chain)
     (state C(valid)/C(self_signed)/C(untrusted)), C(tls_protocol) for endpoints (state the version), or one
-    C(tls_reachable) when the target could not be read.
+    C(tls_reachable) when the target could not be read (state C(ssl_refused) when the server refused TLS).
   returned: always
   type: list
   elements: dict
@@ -136,7 +145,7 @@ findings:
       target: app
 endpoints:
   description: One entry per endpoint C({name, host, port, server_name, expected_name, starttls, reachable, error,
-    protocol, cipher, chain, chain_detail, hostname_match, presented_names, certificate, status}); C(certificate) is
+    error_state, protocol, cipher, chain, chain_detail, hostname_match, presented_names, certificate, status}); C(certificate) is
     C({subject, issuer, serial, not_before, not_after, days_left, san_dns, san_ip, self_signed, sha256_fingerprint}).
   returned: always
   type: list
@@ -171,7 +180,7 @@ def main():
     argument_spec = dict(
         endpoints=dict(type="list", elements="raw", default=[]),
         files=dict(type="list", elements="raw", default=[]),
-        starttls=dict(type="str", choices=["none", "smtp"], default="none"),
+        starttls=dict(type="str", choices=["none", "smtp", "postgres"], default="none"),
         ca_path=dict(type="path"),
         warn_days=dict(type="float", default=30),
         crit_days=dict(type="float", default=7),

@@ -55,9 +55,13 @@ def endpoint(tls_lab, case):
 
 def s_client(tls_lab, case):
     """``(PEM of the server's certificate, s_client's output)`` as an SRE fetches them."""
-    target = endpoint(tls_lab, case)
+    return s_client_endpoint(endpoint(tls_lab, case), tls_lab["ca_file"])
+
+
+def s_client_endpoint(target: dict, ca_file: str):
+    """``openssl s_client`` of one endpoint (``host``, ``port``, ``server_name``, ``starttls``) against ``ca_file``."""
     cmd = ["openssl", "s_client", "-connect", f"{target['host']}:{target['port']}", "-servername", target["server_name"],
-           "-CAfile", tls_lab["ca_file"]]
+           "-CAfile", ca_file]
     if target.get("starttls"):
         cmd += ["-starttls", target["starttls"]]
     proc = subprocess.run(cmd, input="", capture_output=True, text=True, timeout=20)

@@ -1,14 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, opsbook contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""TLS certificates of endpoints (``host:port``, SNI, SMTP STARTTLS) and of files on disk (tls_certificate).
+"""TLS certificates of endpoints (``host:port``, SNI, SMTP STARTTLS, PostgreSQL SSLRequest) and of files on disk.
 
 What an SRE does by hand with ``openssl s_client -connect H:P -servername N | openssl x509 -noout
 -dates -subject -issuer -ext subjectAltName`` and ``openssl verify``, as findings, one per check and
 target: ``tls_expiry`` (days left, below warn/crit), ``tls_hostname`` (RFC 6125/9525 matching of the
 expected name against the subjectAltName), ``tls_chain`` (against a CA bundle, the system's by
 default; self-signed named as such) and ``tls_protocol`` (endpoints only). An endpoint that cannot be
-reached or does not complete a handshake is one ``tls_reachable`` finding, never an exception.
+reached or does not complete a handshake is one ``tls_reachable`` finding, never an exception; a server
+that refuses TLS (SMTP without STARTTLS, PostgreSQL answering ``N`` to the SSLRequest) has it with state
+``ssl_refused``.
 
 Endpoints are read with the stdlib ``ssl`` (the chain is verified by OpenSSL in the handshake, with
 the validity dates left to ``tls_expiry``: one problem, one finding); certificates are parsed and file
@@ -25,6 +27,7 @@ import ipaddress
 import os
 import socket
 import ssl
+import struct
 import warnings
 
 try:
@@ -49,14 +52,24 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings i
 )
 from ansible_collections.opsbook.runbooks.plugins.module_utils.net.probes import _pool_map
 
-STARTTLS = ("smtp",)
+STARTTLS = ("smtp", "postgres")
 DEFAULT_PROTOCOLS = ("TLSv1.2", "TLSv1.3")  # RFC 8996 deprecates TLS 1.0 and 1.1
 X509_V_FLAG_NO_CHECK_TIME = 0x200000  # the validity dates are tls_expiry's verdict, not tls_chain's
 MAX_LINE = 4096
+# PostgreSQL's SSLRequest (protocol docs, "SSL Session Encryption"): Int32 length 8, Int32 code 80877103
+PG_SSL_REQUEST = struct.pack("!ii", 8, 80877103)
+SSL_REFUSED = "ssl_refused"
 
 
 class TlsProtocolError(Exception):
-    """The server did not follow the STARTTLS dialogue (an answer, not a network failure)."""
+    """The server did not follow the STARTTLS dialogue (an answer, not a network failure).
+
+    ``state`` is ``ssl_refused`` when the server answered, but not with TLS.
+    """
+
+    def __init__(self, message, state=None):
+        super(TlsProtocolError, self).__init__(message)
+        self.state = state
 
 
 # ------------------------------------------------------------------------ input
@@ -343,11 +356,30 @@ def _starttls_smtp(sock, name):
     if code != 250:
         raise TlsProtocolError("%s refused EHLO: %r" % (name, lines[0][:80]))
     if not any(line[4:].strip().upper().startswith("STARTTLS") for line in lines):
-        raise TlsProtocolError("%s does not offer STARTTLS" % name)
+        raise TlsProtocolError("%s does not offer STARTTLS" % name, SSL_REFUSED)
     sock.sendall(b"STARTTLS\r\n")
     code, lines = _read_reply(sock, name)
     if code != 220:
-        raise TlsProtocolError("%s refused STARTTLS: %r" % (name, lines[0][:80]))
+        raise TlsProtocolError("%s refused STARTTLS: %r" % (name, lines[0][:80]), SSL_REFUSED)
+
+
+def pg_ssl_answer(answer, name):
+    """Judge the one byte a PostgreSQL server answers to the SSLRequest: ``S`` goes on to the handshake."""
+    if answer == b"S":
+        return
+    if answer == b"N":
+        raise TlsProtocolError("%s refuses SSL: the PostgreSQL server answered N to the SSLRequest (ssl = off)"
+                               % name, SSL_REFUSED)
+    if not answer:
+        raise TlsProtocolError("%s closed the connection after the PostgreSQL SSLRequest" % name)
+    raise TlsProtocolError("%s is not a PostgreSQL server accepting SSL (it answered %r to the SSLRequest)"
+                           % (name, answer))
+
+
+def _starttls_postgres(sock, name):
+    sock.sendall(PG_SSL_REQUEST)
+    # exactly one byte: whatever follows an S belongs to the TLS handshake (CVE-2021-23222)
+    pg_ssl_answer(sock.recv(1), name)
 
 
 def _context(target, verify):
@@ -387,6 +419,8 @@ def handshake(target, verify):
         sock.settimeout(target["timeout"])
         if target.get("starttls") == "smtp":
             _starttls_smtp(sock, target["name"])
+        elif target.get("starttls") == "postgres":
+            _starttls_postgres(sock, target["name"])
         server_name = target["server_name"] if _ip(target["server_name"]) is None else None
         tls = ctx.wrap_socket(sock, server_hostname=server_name)
         try:
@@ -403,8 +437,8 @@ def probe_endpoint(target, now=None):
     """One endpoint's certificate and handshake; never raises for the network or the peer."""
     result = {"name": target["name"], "host": target["host"], "port": target["port"],
               "server_name": target["server_name"], "expected_name": target["expected_name"],
-              "starttls": target.get("starttls"), "reachable": False, "error": None, "protocol": None,
-              "cipher": None, "chain": None, "chain_detail": None, "certificate": None}
+              "starttls": target.get("starttls"), "reachable": False, "error": None, "error_state": None,
+              "protocol": None, "cipher": None, "chain": None, "chain_detail": None, "certificate": None}
     chain, detail = "valid", "verified against %s" % (_ca_source(target.get("ca_path")) or "the system store")
     try:
         try:
@@ -413,7 +447,7 @@ def probe_endpoint(target, now=None):
             chain, detail = _verify_state(exc), exc.verify_message or str(exc)
             shake = handshake(target, verify=False)
     except TlsProtocolError as exc:
-        result["error"] = str(exc)
+        result["error"], result["error_state"] = str(exc), exc.state
         return result
     except ssl.SSLError as exc:
         result["error"] = "TLS handshake failed: %s" % (exc.reason or exc)
@@ -513,7 +547,8 @@ def protocol_finding(name, protocol, cipher, allowed):
 def target_findings(result, params, endpoint=True):
     name = result["name"]
     if result["error"]:
-        return [make_finding("tls_reachable", CRITICAL, "%s: %s" % (name, result["error"]), target=name)]
+        return [make_finding("tls_reachable", CRITICAL, "%s: %s" % (name, result["error"]), target=name,
+                             state=result.get("error_state"))]
     info = result["certificate"]
     findings = [expiry_finding(name, info, params["warn_days"], params["crit_days"])]
     if "hostname_match" in result:

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime
+import socket
 import subprocess
+import threading
 
 import pytest
 
@@ -185,3 +187,79 @@ def test_unreadable_file_is_a_finding(tmp_path):
 @pytest.mark.parametrize("number, text", [(0x7B94, "7B94"), (0x7B945, "07B945"), (1, "01"), (0, "00")])
 def test_serial_in_whole_bytes_as_openssl_prints_it(number, text):
     assert tls._hex_bytes(number) == text
+
+
+# --------------------------------------------------------------- PostgreSQL SSLRequest
+
+
+def test_ssl_request_framing_is_what_openssl_sends():
+    """Int32 length 8, Int32 80877103 (1234 << 16 | 5679), big-endian: the bytes ``openssl s_client -starttls postgres`` sends."""
+    assert tls.PG_SSL_REQUEST == b"\x00\x00\x00\x08\x04\xd2\x16\x2f"
+    assert 80877103 == (1234 << 16) | 5679
+    received = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(20)
+
+        def answer_no():
+            conn, _ = server.accept()
+            with conn:
+                conn.settimeout(20)
+                data = b""
+                while len(data) < 8:
+                    chunk = conn.recv(8 - len(data))
+                    if not chunk:
+                        break
+                    data += chunk
+                received.append(data)
+                conn.sendall(b"N")
+
+        thread = threading.Thread(target=answer_no)
+        thread.start()
+        proc = openssl("s_client", "-starttls", "postgres", "-connect", "127.0.0.1:%d" % server.getsockname()[1])
+        thread.join(20)
+    assert received == [tls.PG_SSL_REQUEST], proc.stdout + proc.stderr
+    assert proc.returncode != 0  # openssl gives up on the N too
+
+
+@pytest.mark.parametrize("answer, state, message", [
+    (b"N", "ssl_refused", "refuses SSL: the PostgreSQL server answered N"),
+    (b"", None, "closed the connection after the PostgreSQL SSLRequest"),
+    (b"E", None, "is not a PostgreSQL server accepting SSL (it answered b'E'"),
+    (b"H", None, "it answered b'H'"),  # an HTTP server's first byte
+])
+def test_ssl_request_answers_other_than_s(answer, state, message):
+    with pytest.raises(tls.TlsProtocolError) as info:
+        tls.pg_ssl_answer(answer, "db")
+    assert info.value.state == state
+    assert str(info.value).startswith("db ") and message in str(info.value)
+
+
+def test_ssl_request_reads_exactly_the_answer_byte():
+    """After an S, the rest of what the server sent stays in the socket for the TLS handshake (CVE-2021-23222)."""
+    client, server = socket.socketpair()
+    with client, server:
+        client.settimeout(5)
+        server.sendall(b"Sxyz")
+        tls._starttls_postgres(client, "db")
+        assert server.recv(8) == tls.PG_SSL_REQUEST
+        assert client.recv(8) == b"xyz"
+
+
+def test_ssl_refused_is_a_reachable_finding_with_its_state():
+    client, server = socket.socketpair()
+    with client, server:
+        server.sendall(b"N")
+        with pytest.raises(tls.TlsProtocolError) as info:
+            tls._starttls_postgres(client, "db")
+    result = {"name": "db", "error": str(info.value), "error_state": info.value.state}
+    [finding] = tls.target_findings(result, {"warn_days": 30, "crit_days": 7, "protocols": ["TLSv1.2"]})
+    assert (finding["check"], finding["status"], finding["state"], finding["target"]) == (
+        "tls_reachable", "critical", "ssl_refused", "db")
+    assert "answered N to the SSLRequest" in finding["message"]
+
+
+def test_postgres_is_a_starttls_choice():
+    [target] = tls.normalize_endpoints([{"host": "db.example.com", "port": 5432, "starttls": "postgres"}], {"timeout": 5})
+    assert (target["starttls"], target["server_name"], target["port"]) == ("postgres", "db.example.com", 5432)
