@@ -67,7 +67,7 @@ def markdown(report: dict, run_id: str | None = None) -> str:
         actions = (report.get("actions") or []) if phase == "remediate" else []
         if not found and not actions and phase != "diagnose":
             continue
-        lines += ["", f"## {heading.capitalize()} ({status_counts(found)})"]
+        lines += ["", f"## {heading.capitalize()}" + (f" ({status_counts(found)})" if found or phase == "diagnose" else "")]
         for a in actions:
             mode = "would" if a.get("dry_run") else ("done" if a.get("changed") else "no change")
             host = f"{a['host']}: " if a.get("host") and len(report.get("hosts") or []) > 1 else ""

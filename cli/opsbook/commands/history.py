@@ -77,7 +77,7 @@ def history(app, scenario, since, limit, as_json):
     if as_json:
         app.display(json.dumps(runs, indent=2))
     elif not runs:
-        app.display_info(f"no runs recorded in {runs_dir()}{' matching' if scenario or since else ''}")
+        app.display_info(f"no recorded run in {runs_dir()}{' matches' if scenario or since else ''}")
     else:
         app.display(history_table(runs))
     return 0
