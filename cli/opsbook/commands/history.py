@@ -97,6 +97,10 @@ def report():
     """Show a recorded run's report again, in a format for people or CI; compare two runs.
 
     \b
+      opsbook report RUN [--format table|md|json|junit]   (the same as `opsbook report show RUN`)
+      opsbook report diff RUN_A RUN_B
+
+    \b
     RUN is a run id as `opsbook history` prints it, a unique prefix of one, or `last`.
 
     \b

@@ -192,3 +192,16 @@ def test_report_of_an_unknown_run_is_a_usage_error(tmp_path):
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "opsbook"), "report", "nope"], capture_output=True,
                           text=True, env=dict(os.environ, OPSBOOK_STATE_DIR=str(tmp_path)), timeout=60)
     assert proc.returncode == 64 and "error: no runs recorded in" in proc.stderr
+
+
+@pytest.mark.parametrize("command", [("history",), ("report",), ("report", "show"), ("report", "diff")])
+def test_every_history_command_has_help_with_examples(tmp_path, command):
+    shown = invoke(tmp_path, *command, "--help")
+    assert "Examples:" in shown.output
+    assert [line for line in shown.output.splitlines() if line.strip().startswith("opsbook ")], shown.output
+
+
+def test_run_and_respond_offer_no_history(tmp_path):
+    for command in ("run", "respond"):
+        shown = invoke(tmp_path, command, "--help").output
+        assert all(option in shown for option in ("--no-history", "--history-keep", "--history-max-age")), command
