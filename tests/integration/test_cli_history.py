@@ -114,3 +114,11 @@ def test_two_runs_finishing_at_once_are_both_recorded(state, inventory):
     assert [p.returncode for p in procs] == [3, 3], outputs
     ids = sorted(run_id_of(subprocess.CompletedProcess([], 3, out, err)) for out, err in outputs)
     assert sorted(r["id"] for r in json.loads(run_cli("history", "--json", env=state).stdout)) == ids
+
+
+def test_respond_is_recorded_like_run(state, inventory):
+    proc = run_cli("respond", "RedisMemoryHigh", "-i", str(inventory), "--no-incident", env=state)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    [run] = json.loads(run_cli("history", "--json", env=state).stdout)
+    assert (run["id"], run["scenario"], run["command"][:3]) == (run_id_of(proc), "redis-health",
+                                                                 ["opsbook", "respond", "RedisMemoryHigh"])
