@@ -15,6 +15,9 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome im
     EXIT_USAGE,
 )
 
+# The command line as given (cli.main sets it): the run history records it, censored.
+INVOCATION: list[str] | None = None
+
 STATUS_COLOUR = {"ok": "green", "warning": "yellow", "critical": "red", "unknown": "magenta"}
 
 
@@ -25,6 +28,7 @@ class App:
         if colour is None:
             colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and not os.environ.get("CI")
         self.colour = colour
+        self.argv = list(sys.argv[1:] if INVOCATION is None else INVOCATION)
 
     def style(self, text: str, **kwargs) -> str:
         return click.style(text, **kwargs) if self.colour else text

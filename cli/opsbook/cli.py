@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from opsbook import __version__
+from opsbook import __version__, app
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import lab, list_cmd, respond, run
+from opsbook.commands import history, lab, list_cmd, respond, run
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -41,6 +41,7 @@ def opsbook(ctx: click.Context, verbose: int, quiet: bool, colour: bool | None) 
       opsbook run health-check -i prod/ --json
       opsbook run postgres-connection-pool -i prod/ --check --remediate
       opsbook respond RedisMemoryHigh         the scenario the catalogue maps an alert to
+      opsbook history                         the recorded runs; `opsbook report last --format md`
 
     \b
     Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error.
@@ -52,9 +53,12 @@ opsbook.add_command(list_cmd.list_scenarios)
 opsbook.add_command(run.run)
 opsbook.add_command(respond.respond)
 opsbook.add_command(lab.lab)
+opsbook.add_command(history.history)
+opsbook.add_command(history.report)
 
 
 def main(argv: list[str] | None = None) -> None:
+    app.INVOCATION = list(sys.argv[1:] if argv is None else argv)
     try:
         rv = opsbook.main(args=argv, prog_name="opsbook", standalone_mode=False)
     except click.exceptions.Abort:

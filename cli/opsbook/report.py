@@ -79,7 +79,7 @@ def render(app, result) -> str:
         title += " (check mode)"
     lines.append(app.style(title, bold=True))
     lines.append(f"inventory: {', '.join(result.inventory)}   hosts: {', '.join(sorted(h for h in result.hosts if h)) or '-'}"
-                 f"   duration: {result.finished - result.started:.1f}s")
+                 f"   duration: {round(result.finished - result.started, 2):.1f}s")  # as the report keeps it
     skipped = [f for f in result.findings if f.get("state") == NOT_CONFIGURED]
     judged = [f for f in result.findings if f.get("state") != NOT_CONFIGURED]
     table = _Table(app, result.findings)

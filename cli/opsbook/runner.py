@@ -108,6 +108,22 @@ class RunResult:
             "timeline": self.timeline,
         }
 
+    @classmethod
+    def from_report(cls, report: dict) -> "RunResult":
+        """The result a recorded report (``as_dict``) came from, enough to render it again."""
+        import calendar
+
+        started = float(calendar.timegm(time.strptime(report["started"], "%Y-%m-%dT%H:%M:%SZ")))
+        run = report.get("run") or {}
+        findings = list(report.get("findings") or [])
+        return cls(report["scenario"], list(report.get("inventory") or []), bool(report.get("check")),
+                   bool(report.get("remediate")), started=started, finished=started + float(report.get("duration") or 0),
+                   runner_status=run.get("status") or "", rc=run.get("rc"), findings=findings,
+                   actions=list(report.get("actions") or []), failures=list(report.get("failures") or []),
+                   hosts=set(report.get("hosts") or []) | {f.get("host") for f in findings if f.get("host")},
+                   unreachable={f["host"] for f in findings if f.get("check") == "ansible_host_reachable" and f.get("host")},
+                   timeline=list(report.get("timeline") or []))
+
 
 TIMELINE_EVENTS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable"}
 

@@ -11,12 +11,14 @@ import click
 
 from opsbook.app import EXIT_USAGE
 from opsbook.commands.run import (
+    HISTORY_OPTIONS,
     OUTPUT_OPTIONS,
     TARGET_OPTIONS,
     VARS_OPTIONS,
     make_vault,
     options,
     parse_extra_vars,
+    record_history,
     resolve_inventory,
     show_report,
     write_report,
@@ -109,11 +111,11 @@ def report_path(directory: Path, scenario: str) -> Path:
               envvar="OPSBOOK_REPORT_DIR", show_envvar=True, show_default="$OPSBOOK_STATE_DIR/reports or ~/.local/state/opsbook/reports",
               help="Write the report to DIR/<timestamp>-<scenario>.json (atomically).")
 @click.option("--no-incident", is_flag=True, help="Do not run playbooks/incident.yml after the scenario.")
-@options(*OUTPUT_OPTIONS)
+@options(*OUTPUT_OPTIONS, *HISTORY_OPTIONS)
 @click.pass_obj
 def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerprint, remediate, allow, inventories,
             limit, extra_vars, ask_vault_pass, vault_password_file, vault_ids, report_dir, no_incident, as_json,
-            report_file, artifacts_dir, timeout, verbose):
+            report_file, artifacts_dir, timeout, verbose, no_history, history_keep, history_max_age):
     """Run the scenario the catalogue maps ALERTNAME to, diagnose-only unless allowed.
 
     \b
@@ -180,6 +182,7 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
     if report_file:
         write_report(report_file, report)
     app.display_info(f"report: {saved}")
+    record_history(app, report, no_history, history_keep, history_max_age)
 
     incident = collection_root() / "playbooks" / "incident.yml"
     if no_incident or not incident.is_file():

@@ -95,6 +95,24 @@ OUTPUT_OPTIONS = (
     click.option("-v", "--verbose", count=True,
                  help="-v: each task's result per host; -vv: also Ansible's own output (stderr); -vvv and up: Ansible's -v..."),
 )
+HISTORY_OPTIONS = (
+    click.option("--no-history", is_flag=True, envvar="OPSBOOK_NO_HISTORY", show_envvar=True,
+                 help="Do not record this run in the history (`opsbook history`)."),
+    click.option("--history-keep", type=click.IntRange(min=1), default=200, envvar="OPSBOOK_HISTORY_KEEP",
+                 show_default=True, show_envvar=True, help="Keep the newest N runs in the history."),
+    click.option("--history-max-age", metavar="AGE", default="30d", envvar="OPSBOOK_HISTORY_MAX_AGE",
+                 show_default=True, show_envvar=True, callback=lambda ctx, param, value: _age(value),
+                 help="Drop recorded runs older than AGE (90s, 30m, 12h, 30d, 1w)."),
+)
+
+
+def _age(value: str) -> float:
+    from opsbook.history import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--history-max-age")
 
 
 def make_vault(ask_vault_pass: bool, vault_password_file: Path | None, vault_ids: tuple[str, ...]):
@@ -124,6 +142,22 @@ def write_report(path: Path, report: dict) -> None:
     write_atomic(Path(path), json.dumps(report, indent=2, default=str) + "\n")
 
 
+def record_history(app, report: dict, no_history: bool, keep: int, max_age: float) -> str | None:
+    """Keep the run under <state>/runs (opsbook.history) and say its id; a failure to record is a warning."""
+    if no_history:
+        return None
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import OpsbookError
+    from opsbook.history import record_run, runs_dir
+
+    try:
+        run_id = record_run(report, app.argv, keep=keep, max_age=max_age)
+    except (OSError, ValueError, KeyError, OpsbookError) as exc:  # the run's result matters more than its record
+        app.display_warning(f"run not recorded in {runs_dir()}: {exc}")
+        return None
+    app.display_info(f"run {run_id} recorded: `opsbook report {run_id}` shows it again")
+    return run_id
+
+
 def show_report(app, result, as_json: bool) -> dict:
     """Print a run's report on stdout (the table, or JSON with --json) and return it."""
     from opsbook.report import render
@@ -144,10 +178,11 @@ def show_report(app, result, as_json: bool) -> dict:
                    "workload (namespace/name on Kubernetes) or namespace a refused step names in its message.")
 @click.option("--yes", "confirm_all", is_flag=True,
               help="Confirm every target the scenario's plan names (needs --remediate; try -C first).")
-@options(*VARS_OPTIONS, *OUTPUT_OPTIONS)
+@options(*VARS_OPTIONS, *OUTPUT_OPTIONS, *HISTORY_OPTIONS)
 @click.pass_obj
 def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars, ask_vault_pass,
-        vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout, verbose):
+        vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout, verbose, no_history, history_keep,
+        history_max_age):
     """Run SCENARIO (see `opsbook list`) against an inventory and print its findings.
 
     \b
@@ -172,6 +207,7 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
       opsbook run health-check -i inventories/prod --ask-vault-pass
       opsbook run postgres-connection-pool -i prod/ -C --remediate   # what would be terminated
       opsbook run queue-backlog --remediate -e queue_backlog_purge_queue=sync_queue --confirm sync_queue
+      opsbook run redis-health --no-history             # not kept in `opsbook history`
 
     \b
     Destructive steps (stop, scale to zero, purge, terminate, replace) run only for the targets
@@ -218,4 +254,5 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
     report = show_report(app, result, as_json)
     if report_file:
         write_report(report_file, report)
+    record_history(app, report, no_history, history_keep, history_max_age)
     return result.exit_code
