@@ -81,6 +81,32 @@ def build_alert(alertname: str, alert_json: str | None, labels: tuple[str, ...],
     return alert
 
 
+# The silence outlives the run's --timeout by this much (it is expired as soon as the run ends).
+SILENCE_MARGIN_SECONDS = 300
+
+
+def silence_matchers(alert: dict) -> list[dict]:
+    """The alert's own: alertname and instance when it has one, else its exact label set (API matchers)."""
+    labels = alert["labels"]
+    names = ["alertname", "instance"] if labels.get("instance") else sorted(labels)
+    return [{"name": k, "value": str(labels[k]), "isRegex": False, "isEqual": True} for k in names if k in labels]
+
+
+def silence_vars(alert: dict, state: str, comment: str, timeout: int) -> dict:
+    """Variables of playbooks/alert_silence.yml (the role alert_silence) for ``state`` present or absent."""
+    return {"alert_silence_state": state, "alert_silence_matchers": silence_matchers(alert),
+            "alert_silence_duration": f"{timeout + SILENCE_MARGIN_SECONDS}s", "alert_silence_comment": comment}
+
+
+def show_silence(app, record, state: str) -> None:
+    """respond's lines for its silence run: what each host's Alertmanager did, or why nothing."""
+    for finding in record.findings:
+        app.display_info(f"silence ({state}) on {finding.get('host')}: {finding['message']}")
+    if record.failed:
+        messages = "; ".join(f["message"] for f in record.failures)[:500]
+        app.display_warning(f"silence ({state}) failed ({record.runner_status}): {messages}")
+
+
 def report_path(directory: Path, scenario: str) -> Path:
     """``<dir>/<UTC timestamp>-<scenario>.json``, a new name even within the same second."""
     stem = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{scenario}"
@@ -130,6 +156,12 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
     Read-only scenarios only diagnose. Destructive steps stay refused (no --confirm here).
 
     \b
+    A remediating run of a firing alert silences the alert's own labels (alertname and instance,
+    else its exact label set) in the inventory's Alertmanager (opsbook_alertmanager.url) for --timeout
+    plus 5 minutes before the scenario, and expires that silence after it, whatever the outcome
+    (playbooks/alert_silence.yml; opsbook_respond_silence: false in the inventory turns it off).
+
+    \b
     The scenario gets the alert as the variable opsbook_alert {name, status, labels, annotations,
     startsAt, fingerprint, ...}. The report is written to --report-dir (and --report PATH);
     afterwards, if the collection has playbooks/incident.yml, it runs against the same inventory
@@ -174,8 +206,22 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
                      f"{f' limited to {limit}' if limit else ''}")
     common = dict(limit=limit, verbosity=app.verbosity, timeout=timeout, progress=None if app.quiet else app.display_info,
                   vault=vault)
-    result = run_playbook(entry.name, entry.playbook_path, paths, dict(variables, opsbook_alert=alert),
-                          remediate=act, artifacts_dir=artifacts_dir, **common)
+    silence = collection_root() / "playbooks" / "alert_silence.yml"
+    silenced = act and alert["status"] == "firing" and silence.is_file()
+    if silenced:  # the alert's own silence while the run works on it (opsbook_respond_silence: false in the inventory: not)
+        comment = (f"opsbook respond {alertname} -> {entry.name} (remediating), "
+                   f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
+        show_silence(app, run_playbook("alert_silence", silence, paths,
+                                       dict(variables, **silence_vars(alert, "present", comment, timeout)),
+                                       **common), "present")
+    try:
+        result = run_playbook(entry.name, entry.playbook_path, paths, dict(variables, opsbook_alert=alert),
+                              remediate=act, artifacts_dir=artifacts_dir, **common)
+    finally:
+        if silenced:
+            show_silence(app, run_playbook("alert_silence", silence, paths,
+                                           dict(variables, **silence_vars(alert, "absent", comment, timeout)),
+                                           **common), "absent")
     report = show_report(app, result, as_json)
     saved = report_path(report_dir, entry.name)
     write_report(saved, report)

@@ -21,6 +21,9 @@ A finding that names its ``phase`` keeps it.  Per host, then for the run:
 exits 4 whatever its findings (the CLI decides that); a usage error exits 64.
 Findings with ``state: not_configured`` (the inventory names no such service) or
 ``state: measured`` (a time to recovery) are reported but are no verdict.
+A silence (actions ``silence``, ``expire_silence``) is bookkeeping of the alerting, not a change of the
+system the run judges: its findings are in the remediate phase, but it neither starts the verify phase
+nor makes a run ``resolved``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -55,6 +58,8 @@ EXIT_CRITICAL = 2
 EXIT_NOT_CHECKED = 3
 EXIT_RUN_FAILED = 4
 EXIT_USAGE = 64
+# Actions that change Alertmanager, not the system: a run that only silenced its alerts remediated nothing.
+BOOKKEEPING_ACTIONS = ("silence", "expire_silence")
 
 
 class PhaseTracker(object):
@@ -74,8 +79,9 @@ class PhaseTracker(object):
 
 
 def changed(action):
-    """A real change: recorded as changed and not a dry run (``already at 3 replicas`` is no change)."""
-    return bool(action.get("changed")) and not action.get("dry_run")
+    """A real change: recorded as changed and not a dry run (``already at 3 replicas`` is no change), and not a
+    silence (BOOKKEEPING_ACTIONS)."""
+    return bool(action.get("changed")) and not action.get("dry_run") and action.get("action") not in BOOKKEEPING_ACTIONS
 
 
 def is_verdict(finding):

@@ -83,3 +83,17 @@ def test_phase_tracker_tags_by_order_per_host():
 def test_exit_code_refuses_an_unknown_outcome():
     with pytest.raises(ValueError, match="unknown outcome 'fine'"):
         oc.exit_code("fine")
+
+
+def test_a_silence_is_bookkeeping_not_a_remediation():
+    """The maintenance window's silence (or respond's) is in the remediate phase but changes nothing judged."""
+    silence = dict(act(), action="silence")
+    tracker = oc.PhaseTracker()
+    tagged = tracker.tag("h1", [make_finding("alertmanager_reachable", "ok", "m")], [silence])
+    later = tracker.tag("h1", [make_finding("pg", "warning", "m")], [])
+    assert [x["phase"] for x in tagged + later] == ["remediate", "diagnose"]
+    # a diagnose-only run that silenced its window: the diagnosis speaks, not "resolved" nor "healthy"
+    result = oc.run_outcome([f("warning"), f("ok", "remediate")], [silence, dict(silence, action="expire_silence")], {"h1"})
+    assert (result["outcome"], result["exit_code"]) == ("action_needed", 1)
+    # with a real change next to it, the usual rules
+    assert oc.run_outcome([f("warning"), f("ok", "verify")], [silence, act()], {"h1"})["outcome"] == "resolved"
