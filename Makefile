@@ -31,7 +31,7 @@ molecule: lab
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
 
 sanity: bootstrap
-	@scripts/sanity.sh
+	@scripts/galaxy_check.sh
 
 lint: bootstrap
 	cd $(CURDIR) && PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production
