@@ -8,7 +8,7 @@ import click
 
 from opsbook import __version__
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import lab, list_cmd, respond, run
+from opsbook.commands import awx_survey, lab, list_cmd, respond, run
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -52,6 +52,7 @@ opsbook.add_command(list_cmd.list_scenarios)
 opsbook.add_command(run.run)
 opsbook.add_command(respond.respond)
 opsbook.add_command(lab.lab)
+opsbook.add_command(awx_survey.awx_survey)
 
 
 def main(argv: list[str] | None = None) -> None:
