@@ -164,11 +164,11 @@ def issued_by(cert, issuer):
     return True
 
 
-
 def _hex_bytes(number):
     """Upper-case hex in whole bytes, as ``openssl x509 -serial`` prints a serial (``07B9...``, not ``7B9...``)."""
     text = "%X" % number
     return text.rjust(len(text) + len(text) % 2, "0")
+
 
 def cert_info(cert, now):
     """What the report says of a certificate (and ``days_left`` from ``now``, an aware datetime)."""
