@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bootstrap lab lab-full pytest molecule sanity lint build clean
+.PHONY: demo test bootstrap lab lab-full pytest molecule sanity lint changelog build clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -31,10 +31,18 @@ molecule: lab
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
 
 sanity: bootstrap
-	@scripts/sanity.sh
+	@scripts/galaxy_check.sh
 
 lint: bootstrap
 	cd $(CURDIR) && PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production
+	@$(MAKE) --no-print-directory changelog
+
+# Fragments valid, and CHANGELOG.rst is what changelogs/changelog.yaml renders (release: antsibull-changelog release).
+changelog: bootstrap
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/antsibull-changelog lint
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/antsibull-changelog generate
+	@! git rev-parse --git-dir >/dev/null 2>&1 || git diff --exit-code -- CHANGELOG.rst \
+	  || { echo "CHANGELOG.rst is not what changelogs/changelog.yaml renders: commit antsibull-changelog generate's output" >&2; exit 1; }
 
 build: bootstrap
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .

@@ -1,3 +1,3 @@
 """opsbook: operations runbooks as tested automation (CLI and local lab)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

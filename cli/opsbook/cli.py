@@ -8,7 +8,7 @@ import click
 
 from opsbook import __version__, app
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import history, lab, list_cmd, respond, run
+from opsbook.commands import awx_survey, history, lab, list_cmd, respond, run
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -55,6 +55,7 @@ opsbook.add_command(respond.respond)
 opsbook.add_command(lab.lab)
 opsbook.add_command(history.history)
 opsbook.add_command(history.report)
+opsbook.add_command(awx_survey.awx_survey)
 
 
 def main(argv: list[str] | None = None) -> None:

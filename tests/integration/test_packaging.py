@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import REPO
 
 BIN = Path(sys.executable).parent
+GALAXY_VERSION = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +58,7 @@ def test_installed_collection_is_visible_from_any_directory(wheel_target, tmp_pa
         assert f"opsbook.runbooks.{module}" in proc.stdout
     proc = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "list", "opsbook.runbooks"],
                           capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
-    assert str(wheel_target) in proc.stdout and "0.1.0" in proc.stdout
+    assert str(wheel_target) in proc.stdout and GALAXY_VERSION in proc.stdout
 
 
 def test_galaxy_build_and_install(tmp_path):
