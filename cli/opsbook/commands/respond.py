@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 import click
 
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.state import default_state_dir
 from opsbook.app import EXIT_USAGE
 from opsbook.commands.run import (
     HISTORY_OPTIONS,
@@ -28,12 +28,9 @@ ALERT_KEYS = ("status", "labels", "annotations", "startsAt", "endsAt", "fingerpr
 
 
 def default_report_dir() -> Path:
-    """``$OPSBOOK_STATE_DIR/reports``, else ``$XDG_STATE_HOME/opsbook/reports`` (``~/.local/state``), like the
-    incident records' ``incidents`` beside it."""
-    if os.environ.get("OPSBOOK_STATE_DIR"):
-        return Path(os.environ["OPSBOOK_STATE_DIR"]) / "reports"
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(state) / "opsbook" / "reports"
+    """``$OPSBOOK_STATE_DIR/reports``, else ``$XDG_STATE_HOME/opsbook/reports`` (``~/.local/state``), beside the
+    run history, incident records and freezes (one state dir rule: module_utils/common/state.py)."""
+    return Path(default_state_dir("reports"))
 
 
 def parse_pairs(values: tuple[str, ...], hint: str) -> dict:
