@@ -83,10 +83,10 @@ SILENCE_MARGIN_SECONDS = 300
 
 
 def silence_matchers(alert: dict) -> list[dict]:
-    """The alert's own: alertname and instance when it has one, else its exact label set (API matchers)."""
+    """The alert's own: its exact label set (API matchers). Alertname and instance alone would also mute the
+    alert's siblings on that instance (HighLatencyP95 of another route), other problems than the one worked on."""
     labels = alert["labels"]
-    names = ["alertname", "instance"] if labels.get("instance") else sorted(labels)
-    return [{"name": k, "value": str(labels[k]), "isRegex": False, "isEqual": True} for k in names if k in labels]
+    return [{"name": k, "value": str(labels[k]), "isRegex": False, "isEqual": True} for k in sorted(labels)]
 
 
 def silence_vars(alert: dict, state: str, comment: str, timeout: int) -> dict:
@@ -153,8 +153,8 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
     Read-only scenarios only diagnose. Destructive steps stay refused (no --confirm here).
 
     \b
-    A remediating run of a firing alert silences the alert's own labels (alertname and instance,
-    else its exact label set) in the inventory's Alertmanager (opsbook_alertmanager.url) for --timeout
+    A remediating run of a firing alert silences the alert's own label set (that alert only, not
+    its siblings on the same instance) in the inventory's Alertmanager (opsbook_alertmanager.url) for --timeout
     plus 5 minutes before the scenario, and expires that silence after it, whatever the outcome
     (playbooks/alert_silence.yml; opsbook_respond_silence: false in the inventory turns it off).
 
