@@ -132,19 +132,26 @@ def _load_spec(body: bytes) -> dict:
     return {"rps": spec["rps"], "work_ms": spec["work_ms"], "concurrency": spec["concurrency"], "capacity": capacity}
 
 
-def _ready_replicas(capacity: dict | None) -> int:
-    """Ready replicas of the capacity Deployment (1 without one); -1 when Kubernetes cannot be read."""
-    if capacity is None:
-        return 1
-    try:
-        from kubernetes import client, config  # the lab's venv has it; imported only when a load uses it
+class Capacity:
+    """Ready replicas of the capacity Deployment (1 without one), through one API client per load."""
 
-        api = client.AppsV1Api(config.new_client_from_config(config_file=capacity["kubeconfig"]))
-        status = api.read_namespaced_deployment_status(capacity["deployment"], capacity["namespace"],
-                                                       _request_timeout=3).status
-        return int(status.ready_replicas or 0)
-    except Exception:  # noqa: BLE001 - keep the last known value; reported as -1 in GET /admin/load
-        return -1
+    def __init__(self, capacity: dict | None):
+        self.capacity, self._api = capacity, None
+
+    def ready_replicas(self) -> int:
+        """-1 when Kubernetes cannot be read (the load keeps its last known value)."""
+        if self.capacity is None:
+            return 1
+        try:
+            if self._api is None:
+                from kubernetes import client, config  # the lab's venv has it; imported only when a load uses it
+
+                self._api = client.AppsV1Api(config.new_client_from_config(config_file=self.capacity["kubeconfig"]))
+            status = self._api.read_namespaced_deployment_status(self.capacity["deployment"],
+                                                                 self.capacity["namespace"], _request_timeout=3).status
+            return int(status.ready_replicas or 0)
+        except Exception:  # noqa: BLE001 - reported as -1 in GET /admin/load
+            return -1
 
 
 class Load:
@@ -152,7 +159,8 @@ class Load:
 
     def __init__(self, base_url: str, route: str, spec: dict, pool: ThreadPoolExecutor):
         self.base_url, self.route, self.spec, self.pool = base_url, route, spec, pool
-        self.replicas, self.sent = _ready_replicas(spec["capacity"]), 0
+        self.capacity = Capacity(spec["capacity"])
+        self.replicas, self.sent = self.capacity.ready_replicas(), 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"load-{route}", daemon=True)
         self._thread.start()
@@ -168,7 +176,7 @@ class Load:
         interval, refreshed = 1.0 / self.spec["rps"], time.monotonic()
         while not self._stop.wait(interval):
             if time.monotonic() - refreshed >= 1.0:
-                replicas = _ready_replicas(self.spec["capacity"])
+                replicas = self.capacity.ready_replicas()
                 self.replicas = replicas if replicas >= 0 else self.replicas
                 refreshed = time.monotonic()
             delay, status = capacity_delay(self.spec["work_ms"], self.spec["concurrency"], self.replicas)
