@@ -277,16 +277,23 @@ class Prometheus(Service):
         try:
             request = urllib.request.Request(f"{self.url}/-/reload", method="POST")
             with urllib.request.urlopen(request, timeout=30):
-                return
+                pass
         except urllib.error.HTTPError as exc:
             if exc.code != 403:  # 403: lifecycle API off (a Prometheus an older lab started)
                 raise LabError(f"Prometheus on {self.url} refused to reload its config: "
                                f"{exc.read().decode(errors='replace').strip()} (see {self.logfile})") from None
-        os.kill(read_pid(self.pidfile), signal.SIGHUP)
-        wait_for(lambda: self.runtimeinfo().get("lastConfigTime") != before, 20,
-                 f"Prometheus on {self.url} to reload its config")
-        if not self.runtimeinfo().get("reloadConfigSuccess"):
-            raise LabError(f"Prometheus on {self.url} failed to reload its config (see {self.logfile})")
+            os.kill(read_pid(self.pidfile), signal.SIGHUP)
+            wait_for(lambda: self.runtimeinfo().get("lastConfigTime") != before, 20,
+                     f"Prometheus on {self.url} to reload its config")
+            if not self.runtimeinfo().get("reloadConfigSuccess"):
+                raise LabError(f"Prometheus on {self.url} failed to reload its config (see {self.logfile})")
+        self.wait_alertmanagers()
+
+    def wait_alertmanagers(self) -> None:
+        """After a reload, wait until the notifier has its Alertmanager again (when the lab runs one)."""
+        if self.alerting():
+            wait_for(lambda: http_json(f"{self.url}/api/v1/alertmanagers")["data"]["activeAlertmanagers"], 20,
+                     f"Prometheus on {self.url} to rediscover the lab's Alertmanager after a reload")
 
     def runtimeinfo(self) -> dict:
         return http_json(f"{self.url}/api/v1/status/runtimeinfo")["data"]
@@ -314,6 +321,10 @@ class Prometheus(Service):
                 self.prometheus, f"--config.file={self.conf}", f"--storage.tsdb.path={self.data}",
                 f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address={self.ctx.host}:{self.port}",
                 "--web.enable-lifecycle", "--log.level=warn",
+                # the legacy discovery manager can leave the notifier with no Alertmanager after a
+                # reload (prometheus/prometheus#13064); the new one restores it within its 5 s update
+                # interval, and a short resend delay re-sends within seconds what that gap dropped
+                "--enable-feature=new-service-discovery-manager", "--rules.alert.resend-delay=3s",
             ], self.logfile, self.pidfile)
         wait_running(self.pidfile, self.logfile, self.ready, 60, f"Prometheus on {self.url} with the lab-api target up",
                      "prometheus")
