@@ -24,15 +24,20 @@ description:
   - Sends each message once, when its state change happens, to a Slack-compatible webhook and by e-mail over SMTP.
     A failed delivery is a V(warning) finding C(incident_notify), not a task failure.
   - Running again with the same report changes nothing and sends nothing.
+  - Given only a resolved O(alert) (no O(report)), dates the clearing of that alert in its incident's record
+    (C(alert_cleared_at), part of the incident timeline from then on). The state does not change and nothing is sent; an incident
+    no verified run resolved gives a V(warning) finding saying the alert cleared without a verified fix.
 options:
   report:
-    description: The v2 report of the run (the parsed JSON of C(opsbook run SCENARIO --json)).
+    description:
+      - The v2 report of the run (the parsed JSON of C(opsbook run SCENARIO --json)).
+      - Required unless O(alert) is a resolved alert (C(status=resolved)).
     type: dict
-    required: true
   alert:
     description:
       - The Alertmanager alert that started the run (C(labels), C(annotations), C(startsAt), C(fingerprint), C(status)).
       - Without it the record is keyed by scenario and target and a healthy run declares nothing.
+      - A resolved alert alone (no O(report)) dates its incident's C(alert_cleared_at) (its C(endsAt)).
     type: dict
   target:
     description: What the incident is about; default the alert's C(instance) label, else the report's hosts.
@@ -181,6 +186,10 @@ EXAMPLES = r"""
       webhook: {url: "{{ vault_slack_webhook }}"}
       email: {host: smtp.example.com, port: 587, starttls: true, sender: opsbook@example.com, to: [sre-oncall@example.com]}
   register: incident
+
+- name: The alert cleared (the rulebook's resolved event): date it in its incident
+  opsbook.runbooks.incident:
+    alert: "{{ ansible_eda.event.alert }}"
 """
 
 RETURN = r"""
@@ -235,7 +244,7 @@ def main():
                  sender=dict(type="str", required=True), to=dict(type="list", elements="str", required=True),
                  timeout=dict(type="float", default=10))
     argument_spec = dict(
-        report=dict(type="dict", required=True),
+        report=dict(type="dict"),
         alert=dict(type="dict"),
         target=dict(type="str"),
         title=dict(type="str"),
@@ -253,7 +262,7 @@ def main():
         update_every_minutes=dict(type="int", default=30),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_action(module, lambda: service.handle(module.params, module.check_mode))
+    run_action(module, lambda: service.run(module.params, module.check_mode))
 
 
 if __name__ == "__main__":

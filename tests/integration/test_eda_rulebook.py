@@ -7,7 +7,10 @@ reports go to a temporary OPSBOOK_REPORT_DIR. The scenarios are read-only or ref
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -89,3 +92,24 @@ def test_unknown_alert_logs_no_scenario_and_runs_nothing(rulebook):
     poll(lambda: "no scenario for alert NoSuchAlert" in rulebook["log"](), timeout=60)
     time.sleep(1)
     assert len(reports(rulebook)) == before
+
+
+def test_resolved_alert_dates_its_incident_and_runs_no_scenario(rulebook):
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.incident import record as rec
+
+    fingerprint = f"rb-cleared-{uuid.uuid4().hex[:8]}"
+    path = Path(rec.record_path(rec.default_state_dir(), fingerprint))
+    before = len(reports(rulebook))
+    assert post(rulebook["port"], webhook_body(am_alert("RedisMemoryHigh", fingerprint)), token=TOKEN)[0] == 202
+    wait_reports(rulebook, before + 1)
+    declared = poll(lambda: path.exists() and json.loads(path.read_text()), timeout=120)  # respond's incident.yml
+    assert declared["alert_cleared_at"] is None
+    resolved = dict(am_alert("RedisMemoryHigh", fingerprint, status="resolved"), endsAt="2026-12-01T10:05:00.000Z")
+    assert post(rulebook["port"], webhook_body(resolved), token=TOKEN)[0] == 202
+    cleared = poll(lambda: json.loads(path.read_text())["alert_cleared_at"], timeout=120)
+    assert cleared == "2026-12-01T10:05:00Z"
+    record = json.loads(path.read_text())
+    assert (record["state"], record["events"]) == (declared["state"], declared["events"])  # dated, no state change
+    poll(lambda: "RedisMemoryHigh cleared at 2026-12-01T10:05:00Z" in rulebook["log"](), timeout=30)
+    time.sleep(1)
+    assert len(reports(rulebook)) == before + 1  # a resolved alert runs no scenario

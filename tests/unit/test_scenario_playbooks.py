@@ -14,8 +14,9 @@ PLAYBOOKS = ROOT / "playbooks"
 SHARED = "_scenario.yml"
 # Playbooks that are no scenario of their own: the EDA rulebook's action (respond.yml runs `opsbook respond`)
 # and incident.yml, which runs on the controller after a scenario, from the run's report.
-# alert_silence.yml is the silence respond puts around a remediating run.
-NOT_SCENARIOS = ("catalog.yml", SHARED, "respond.yml", "incident.yml", "alert_silence.yml")
+# alert_silence.yml is the silence respond puts around a remediating run; alert_cleared.yml the rulebook's action for a
+# resolved alert.
+NOT_SCENARIOS = ("catalog.yml", SHARED, "respond.yml", "incident.yml", "alert_silence.yml", "alert_cleared.yml")
 SCENARIO_PLAYBOOKS = sorted(p.name for p in PLAYBOOKS.glob("*.yml") if p.name not in NOT_SCENARIOS)
 ROLES = {p.name for p in (ROOT / "roles").iterdir() if (p / "meta" / "argument_specs.yml").is_file()}
 

@@ -9,6 +9,10 @@ Its ``state`` goes ``declared`` -> ``updated`` (any number of times) -> ``resolv
 ``event`` whose messages are sent once.  A run already in the record (same scenario and ``started``) is
 not applied again, so re-running with the same input changes nothing and sends nothing.
 
+When the alert behind an incident clears (Alertmanager's ``resolved``), :func:`apply_alert_cleared`
+dates it in ``alert_cleared_at``; the state does not follow, because only a verified run resolves an
+incident (an alert that clears by itself leaves an open incident open, and says so).
+
 MTTD: the alert's ``startsAt`` to the first run's start.  MTTR: the incident's start (the alert's
 ``startsAt``, else the first run's start) to the end of the run whose outcome was ``resolved`` or
 ``healthy`` (a verified resolution).
@@ -120,7 +124,17 @@ def new_record(key, alert, run, target, title):
             "priority_reason": None, "started": times.iso(times.epoch(started, "alert.startsAt")),
             "declared_at": None, "updated_at": None, "resolved_at": None,
             "mttd_minutes": minutes_between(started, run["started"]) if alert.get("startsAt") else None,
-            "mttr_minutes": None, "escalation": None, "outcome": None, "runs": [], "timeline": [], "events": []}
+            "mttr_minutes": None, "escalation": None, "outcome": None, "alert_cleared_at": None,
+            "runs": [], "timeline": [], "events": []}
+
+
+def apply_alert_cleared(record, alert, now):
+    """Date the clearing of ``record``'s alert (its ``endsAt``, else ``now``); False when already recorded."""
+    cleared = times.iso(times.epoch(alert.get("endsAt") or now, "alert.endsAt"))
+    if record.get("alert_cleared_at") == cleared:
+        return False
+    record["alert_cleared_at"] = cleared
+    return True
 
 
 def apply_run(record, run, timeline, priority, escalation, now, alert_present):

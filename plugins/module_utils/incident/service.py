@@ -18,6 +18,7 @@ import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common import findings as fv
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common import times
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import is_verdict
 from ansible_collections.opsbook.runbooks.plugins.module_utils.incident import notify, policy, record as rec, render
 
@@ -42,6 +43,8 @@ def merged_timeline(record, alert_name):
             run["scenario"], run["outcome"], run["status"])})
     for step in record["timeline"]:
         entries.append({"time": step["time"], "what": "%s on %s: %s" % (step.get("task"), step.get("host"), step.get("result"))})
+    if record.get("alert_cleared_at"):
+        entries.append({"time": record["alert_cleared_at"], "what": "Alert resolvido: %s" % alert_name})
     for event in record["events"]:
         entries.append({"time": event["at"], "what": "incident %s (%s%s)" % (
             event["state"], event["priority"], ", %s" % event["level"] if event.get("level") else "")})
@@ -175,6 +178,49 @@ def handle(params, check_mode=False, now=None):
     findings = [incident_finding(shown, [e["state"] for e in events])] + (measures(shown, params) if shown else []) + found
     return {"changed": changed, "incident": shown, "record_path": path if shown else None, "messages": messages,
             "postmortem": postmortem, "findings": findings, "status": fv.overall(findings)}
+
+
+def run(params, check_mode=False, now=None):
+    """What the module does: a run's report applied (:func:`handle`), or a resolved alert dated (:func:`cleared`)."""
+    if params.get("report") is not None:
+        return handle(params, check_mode, now)
+    alert = params.get("alert") or {}
+    if alert.get("status") != "resolved":
+        raise InvalidInput("report: required, unless alert is a resolved Alertmanager alert (alert.status %r)"
+                           % (alert.get("status"),))
+    return cleared(params, alert, check_mode, now)
+
+
+def cleared(params, alert, check_mode=False, now=None):
+    """The module's result for a resolved alert: its incident (by fingerprint) gets ``alert_cleared_at``.
+
+    No message is sent and the state stays: an incident a verified run resolved says so, an open one
+    is a warning that the alert cleared without a verified fix.
+    """
+    if not alert.get("fingerprint"):
+        raise InvalidInput("alert.fingerprint: a resolved alert finds its incident by fingerprint; none given")
+    name = (alert.get("labels") or {}).get("alertname") or alert["fingerprint"]
+    state_dir = params.get("state_dir") or rec.default_state_dir()
+    path = rec.record_path(state_dir, rec.incident_key(alert, None, None))
+    stamp = times.iso(now if now is not None else time.time())
+    with contextlib.nullcontext() if check_mode else rec.locked(state_dir):
+        stored = rec.load(path)
+        record = copy.deepcopy(stored) if stored is not None else None
+        changed = record is not None and rec.apply_alert_cleared(record, alert, stamp)
+        if changed and not check_mode:
+            rec.save(path, record)
+    if record is None:
+        finding = fv.make_finding("incident", fv.OK, "alert %s cleared; no incident was recorded for it" % name,
+                                  state="none")
+    elif record["state"] == rec.RESOLVED:
+        finding = fv.make_finding("incident", fv.OK, "alert %s cleared at %s; the incident was resolved by a verified fix"
+                                  % (name, record["alert_cleared_at"]), state=record["state"], target=record["target"])
+    else:
+        finding = fv.make_finding("incident", fv.WARNING, "alert %s cleared at %s, but no verified fix resolved the "
+                                  "incident (%s): verify and resolve it" % (name, record["alert_cleared_at"], record["state"]),
+                                  state=record["state"], target=record["target"])
+    return {"changed": changed, "incident": record, "record_path": path if record is not None else None,
+            "messages": [], "postmortem": "", "findings": [finding], "status": fv.overall([finding])}
 
 
 def more_urgent_of(record, priority):

@@ -173,3 +173,51 @@ def test_templates_render_and_fail_clearly(tmp_path):
 @pytest.mark.parametrize("minutes, text", [(None, "-"), (2, "2 min"), (7.5, "7.5 min"), (65, "1 h 5 min")])
 def test_minutes_filter(minutes, text):
     assert render.render("{{ m | minutes }}", {"m": minutes}, "x") == text
+
+
+def cleared(state_dir, alert, check_mode=False):
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.incident import service
+
+    return service.run({"report": None, "alert": alert, "state_dir": str(state_dir)}, check_mode,
+                       now=times.epoch("2026-01-02T11:00:00Z"))
+
+
+def saved_record(state_dir, outcomes):
+    record = rec.new_record(rec.incident_key(ALERT, None, None), ALERT, run("2026-01-02T10:30:00Z", outcomes[0]), "app", "t")
+    for minute, outcome in enumerate(outcomes):
+        rec.apply_run(record, run("2026-01-02T10:%02d:00Z" % (30 + minute), outcome), [], P2, None, "2026-01-02T10:50:00Z", True)
+    state_dir.mkdir(exist_ok=True)
+    rec.save(rec.record_path(str(state_dir), record["id"]), record)
+    return rec.record_path(str(state_dir), record["id"])
+
+
+RESOLVED_ALERT = dict(ALERT, status="resolved", endsAt="2026-01-02T10:58:30.123Z")
+
+
+def test_a_cleared_alert_dates_its_resolved_incident_once(tmp_path):
+    path = saved_record(tmp_path, ["action_needed", "resolved"])
+    first = cleared(tmp_path, RESOLVED_ALERT)
+    assert first["changed"] and first["status"] == "ok", first
+    stored = rec.load(path)
+    assert (stored["state"], stored["alert_cleared_at"]) == ("resolved", "2026-01-02T10:58:30Z")
+    assert "resolved by a verified fix" in first["findings"][0]["message"] and first["messages"] == []
+    assert cleared(tmp_path, RESOLVED_ALERT)["changed"] is False  # Alertmanager's re-send: nothing new
+
+
+def test_a_cleared_alert_leaves_an_open_incident_open_and_says_so(tmp_path):
+    path = saved_record(tmp_path, ["action_needed"])
+    result = cleared(tmp_path, RESOLVED_ALERT, check_mode=True)
+    assert result["changed"] and rec.load(path)["alert_cleared_at"] is None  # check mode writes nothing
+    result = cleared(tmp_path, RESOLVED_ALERT)
+    [finding] = result["findings"]
+    assert (finding["status"], finding["state"], rec.load(path)["state"]) == ("warning", "declared", "declared")
+    assert "no verified fix resolved the incident" in finding["message"]
+
+
+def test_a_cleared_alert_without_an_incident_or_fingerprint(tmp_path):
+    result = cleared(tmp_path, dict(RESOLVED_ALERT, fingerprint="never-seen"))
+    assert (result["changed"], result["incident"], result["findings"][0]["state"]) == (False, None, "none")
+    with pytest.raises(InvalidInput, match="alert.fingerprint"):
+        cleared(tmp_path, {"status": "resolved", "labels": {}})
+    with pytest.raises(InvalidInput, match="report: required, unless alert is a resolved"):
+        cleared(tmp_path, dict(ALERT, status="firing"))
