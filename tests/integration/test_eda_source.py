@@ -61,9 +61,9 @@ def post(port: int, body, token: str | None = TOKEN, path: str = "/alerts"):
                                      headers={"Content-Type": "application/json"})
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    for _ in range(50):  # the server may still be binding
+    for _ in range(50):  # the server may still be binding; a loaded machine answers slowly (the JVM starting)
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as exc:
             text = exc.read()

@@ -232,9 +232,10 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
         app.display_debug(f"incident: {'--no-incident' if no_incident else 'no playbooks/incident.yml'}, skipped")
     else:
         app.display_info(f"incident: running {incident.name}")
+        # it runs on the controller (hosts: localhost): the scenario's --limit would match no host there
         record = run_playbook("incident", incident, paths,
                               dict(variables, opsbook_incident_report=str(saved), opsbook_incident_alert=alert),
-                              **common)
+                              **dict(common, limit=None))
         if record.failed:
             messages = "; ".join(f["message"] for f in record.failures)[:500]
             app.display_warning(f"incident playbook failed ({record.runner_status}): {messages}")
