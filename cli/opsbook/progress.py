@@ -135,6 +135,9 @@ class Progress:
                 if not self.live:
                     self(f"  - {self.task}")
                     return
+            elif kind == "playbook_on_stats":  # the play is over: nothing runs any more
+                self.task = None
+                self.running.clear()
             elif kind == "runner_on_start" and data.get("host"):
                 self.running[data["host"]] = self.clock()
             elif kind in RESULT_EVENTS or kind == "runner_on_skipped":
@@ -173,6 +176,6 @@ class Progress:
 
 def _columns(stream) -> int:
     try:
-        return os.get_terminal_size(stream.fileno()).columns
+        return os.get_terminal_size(stream.fileno()).columns or 100  # 0: a terminal that says no size
     except (AttributeError, OSError, ValueError):
         return 100

@@ -85,6 +85,8 @@ def test_live_line_is_rewritten_with_spinner_host_step_and_elapsed():
     assert {f[0] for f in frames} >= {SPINNER[0], SPINNER[1], SPINNER[2]}
     assert "\n" not in text  # nothing kept yet: one line rewritten
     progress.event(EVENTS["backup_ok"][12])  # runner_on_ok of Back up PostgreSQL
+    progress.event(EVENTS["backup_ok"][-1])  # playbook_on_stats
+    assert progress.status_line() == "" and out.getvalue().endswith(CLEAR)
     progress.__exit__(None, None, None)
     text = out.getvalue()
     assert "lab-local  Back up PostgreSQL  4.6s  findings: 1 ok\n" in text
