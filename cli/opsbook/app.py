@@ -44,7 +44,9 @@ class App:
             return None
         from opsbook.progress import Progress, interactive
 
-        return Progress(sys.stderr, live=interactive(sys.stderr) and self.colour_option is not False)
+        live = interactive(sys.stderr) and self.colour_option is not False
+        # -v on a pipe: the event handler's own result lines (with each status count), not a second set
+        return Progress(sys.stderr, live=live, results=live or self.verbosity == 0)
 
     def display(self, text: str = "", err: bool = False) -> None:
         click.echo(text, err=err)

@@ -43,13 +43,16 @@ def elapsed(seconds: float) -> str:
 class Progress:
     """Renders runner events (``event(ev)``) and free text (``progress(text)``, a line of its own).
 
-    ``live`` None: decided by :func:`interactive` on ``stream``. ``clock`` is injectable for tests.
+    ``live`` None: decided by :func:`interactive` on ``stream``. ``results`` False: no result lines (-v on a pipe,
+    where the event handler prints each result itself). ``clock`` is injectable for tests.
     Use as a context manager: on a terminal a thread turns the spinner while a step runs.
     """
 
-    def __init__(self, stream=None, live: bool | None = None, clock=time.monotonic, interval: float = 0.2):
+    def __init__(self, stream=None, live: bool | None = None, clock=time.monotonic, interval: float = 0.2,
+                 results: bool = True):
         self.stream = stream or sys.stderr
         self.live = interactive(self.stream) if live is None else live
+        self.results = results
         self.clock = clock
         self.interval = interval
         self.task: str | None = None
@@ -143,7 +146,7 @@ class Progress:
             elif kind in RESULT_EVENTS or kind == "runner_on_skipped":
                 host = data.get("host")
                 started = self.running.pop(host, self.task_started)
-                if kind != "runner_on_skipped":
+                if kind != "runner_on_skipped" and self.results:
                     self(self.result_line(kind, data, self.clock() - started))
                     return
             self._draw()

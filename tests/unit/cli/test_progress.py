@@ -59,6 +59,13 @@ def test_plain_lines_of_a_failed_step():
     assert lines[-2:] == ["  - Back up PostgreSQL", "    failed      lab-local  1.8s"]
 
 
+def test_without_result_lines_only_the_steps():
+    out = io.StringIO()
+    with Progress(out, live=False, clock=Clock(), results=False) as progress:
+        feed(progress, EVENTS["backup_ok"])
+    assert all(line.startswith("  - ") for line in out.getvalue().splitlines())
+
+
 def test_ignored_failure_and_unreachable():
     out = io.StringIO()
     progress = Progress(out, live=False, clock=Clock())
