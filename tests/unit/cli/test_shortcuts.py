@@ -25,8 +25,8 @@ def calls(monkeypatch):
     recorded = []
 
     def run_playbook(scenario, playbook, inventories, extravars, **kwargs):
-        kwargs.pop("progress")  # a new display object per run
-        recorded.append({"scenario": scenario, "playbook": str(playbook), "inventories": inventories,
+        progress = kwargs.pop("progress")  # a new display object per run
+        recorded.append({"progress": type(progress).__name__, "scenario": scenario, "playbook": str(playbook), "inventories": inventories,
                          "extravars": extravars, **{k: v for k, v in kwargs.items() if k != "vault"},
                          "vault": vars(kwargs["vault"])})
         return RunResult(scenario, [str(i) for i in inventories], kwargs.get("check", False),
@@ -36,8 +36,8 @@ def calls(monkeypatch):
     return recorded
 
 
-def invoke(tmp_path, *args):
-    result = CliRunner().invoke(opsbook, ["-q", *args], env={"OPSBOOK_STATE_DIR": str(tmp_path), "NO_COLOR": "1"},
+def invoke(tmp_path, *args, quiet=True):
+    result = CliRunner().invoke(opsbook, ["-q", *args] if quiet else list(args), env={"OPSBOOK_STATE_DIR": str(tmp_path), "NO_COLOR": "1"},
                                 catch_exceptions=False, standalone_mode=False)
     assert result.exit_code == 0, result.output
     return result
@@ -90,3 +90,11 @@ def test_shortcut_help_has_examples_and_run_s_options(args):
 def test_maintenance_needs_its_schedule(tmp_path):
     result = CliRunner().invoke(opsbook, ["maintenance", "daily"], env={"OPSBOOK_STATE_DIR": str(tmp_path)})
     assert result.exit_code == 2 and "'daily' is not one of 'weekly', 'monthly'" in result.output
+
+
+def test_quiet_prints_only_the_report(calls, tmp_path):
+    quiet = invoke(tmp_path, "backup", "--verify", "--json")
+    assert quiet.stderr == "" and json.loads(quiet.stdout)["scenario"] == "backup"
+    told = invoke(tmp_path, "backup", "--verify", "--json", quiet=False)
+    assert "running backup against" in told.stderr and " recorded: " in told.stderr
+    assert [c["progress"] for c in calls] == ["NoneType", "Progress"]
