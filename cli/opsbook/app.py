@@ -25,6 +25,7 @@ class App:
     def __init__(self, verbosity: int = 0, colour: bool | None = None, quiet: bool = False):
         self.verbosity = verbosity
         self.quiet = quiet
+        self.colour_option = colour
         if colour is None:
             colour = sys.stdout.isatty() and "NO_COLOR" not in os.environ and not os.environ.get("CI")
         self.colour = colour
@@ -35,6 +36,17 @@ class App:
 
     def status(self, status: str) -> str:
         return self.style(status.upper(), fg=STATUS_COLOUR.get(status), bold=True)
+
+    def progress(self):
+        """A run's progress on stderr (opsbook.progress): a live line on a terminal, plain lines elsewhere;
+        None with --quiet (only the report and errors)."""
+        if self.quiet:
+            return None
+        from opsbook.progress import Progress, interactive
+
+        live = interactive(sys.stderr) and self.colour_option is not False
+        # -v on a pipe: the event handler's own result lines (with each status count), not a second set
+        return Progress(sys.stderr, live=live, results=live or self.verbosity == 0)
 
     def display(self, text: str = "", err: bool = False) -> None:
         click.echo(text, err=err)

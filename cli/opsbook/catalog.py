@@ -15,6 +15,23 @@ def collection_root() -> Path:
     return Path(collection.__path__[0]).resolve()
 
 
+def collection_version() -> str:
+    """The collection's version: its galaxy.yml (a checkout), else MANIFEST.json (an installed build)."""
+    root = collection_root()
+    try:
+        with open(root / "galaxy.yml") as handle:
+            return str(yaml.safe_load(handle)["version"])
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        pass
+    try:
+        import json
+
+        with open(root / "MANIFEST.json") as handle:
+            return str(json.load(handle)["collection_info"]["version"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return "unknown"
+
+
 def lab_inventory() -> Path:
     return collection_root() / "inventories" / "lab"
 

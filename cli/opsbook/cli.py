@@ -8,13 +8,40 @@ import click
 
 from opsbook import __version__, app
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import awx_survey, history, lab, list_cmd, respond, run
+from opsbook.commands import awx_survey, history, lab, list_cmd, respond, run, shortcuts
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def versions() -> list[str]:
+    """`opsbook --version`: opsbook, the collection it runs, ansible-core, ansible-runner, Python."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from opsbook.catalog import collection_root, collection_version
+
+    def dist(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return [f"opsbook {__version__}",
+            f"collection opsbook.runbooks {collection_version()} ({collection_root()})",
+            f"ansible-core {dist('ansible-core')}",
+            f"ansible-runner {dist('ansible-runner')}",
+            f"Python {platform.python_version()} ({sys.executable})"]
+
+
+def show_versions(ctx: click.Context, param, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo("\n".join(versions()))
+        ctx.exit()
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, prog_name="opsbook")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=show_versions,
+              help="Show the versions of opsbook, its collection, ansible-core, ansible-runner and Python.")
 @click.option("-v", "--verbose", count=True, envvar="OPSBOOK_VERBOSE", help="More detail (-vv: Ansible's own).")
 @click.option("-q", "--quiet", is_flag=True, envvar="OPSBOOK_QUIET", help="Only the report and errors.")
 @click.option(
@@ -42,6 +69,7 @@ def opsbook(ctx: click.Context, verbose: int, quiet: bool, colour: bool | None) 
       opsbook run postgres-connection-pool -i prod/ --check --remediate
       opsbook respond RedisMemoryHigh         the scenario the catalogue maps an alert to
       opsbook history                         the recorded runs; `opsbook report last --format md`
+      opsbook backup --verify                 shortcuts: backup, maintenance weekly|monthly, dr rehearse
 
     \b
     Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error.
@@ -56,6 +84,9 @@ opsbook.add_command(lab.lab)
 opsbook.add_command(history.history)
 opsbook.add_command(history.report)
 opsbook.add_command(awx_survey.awx_survey)
+opsbook.add_command(shortcuts.backup)
+opsbook.add_command(shortcuts.maintenance)
+opsbook.add_command(shortcuts.dr)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -137,12 +137,14 @@ class EventCollector:
     """ansible-runner event handler: progress lines and findings/actions from task results.
 
     ``verbosity`` 1 adds a line per task result (status and findings per host); 2 and up
-    also stream Ansible's own output (``ansible_output``, default stderr).
+    also stream Ansible's own output (``ansible_output``, default stderr). A ``progress`` with an
+    ``event`` method (opsbook.progress.Progress) also gets every event, and shows the steps itself.
     """
 
     def __init__(self, result: RunResult, progress=None, verbosity: int = 0, ansible_output=None):
         self.result = result
         self.progress = progress or (lambda text: None)
+        self.observer = getattr(progress, "event", None)
         self.verbosity = verbosity
         self.ansible_output = ansible_output or (lambda text: print(text, file=sys.stderr, flush=True))
         self.phases = PhaseTracker()
@@ -153,9 +155,11 @@ class EventCollector:
         host = data.get("host")
         if self.verbosity >= 2 and event.get("stdout"):
             self.ansible_output(scrub(event["stdout"]))
+        if self.observer is not None:
+            self.observer(event)
         if kind in TIMELINE_EVENTS and not (kind == "runner_on_failed" and data.get("ignore_errors")):
             self._step(kind, host, data)
-        if kind == "playbook_on_task_start":
+        if kind == "playbook_on_task_start" and self.observer is None:
             self.progress(f"  - {data.get('task')}")
         elif kind == "runner_on_ok":
             self._collect(host, data)
@@ -320,7 +324,8 @@ def run_playbook(
     try:
         os.chmod(private, 0o700)
         cmdline += (vault or Vault()).cmdline(private)
-        with isolated_environment(runner_env()):
+        shown = progress if hasattr(progress, "__enter__") else contextlib.nullcontext()
+        with isolated_environment(runner_env()), shown:
             runner = ansible_runner.run(
                 private_data_dir=str(private),
                 artifact_dir=str(artifacts),
@@ -332,7 +337,8 @@ def run_playbook(
                 cmdline=" ".join(shlex.quote(a) for a in cmdline) or None,
                 limit=limit,
                 verbosity=max(0, verbosity - 2) or None,
-                event_handler=EventCollector(result, progress, verbosity, ansible_output),
+                event_handler=EventCollector(result, progress, verbosity,
+                                             ansible_output or (progress if hasattr(progress, "event") else None)),
                 quiet=True,
                 timeout=timeout,
                 settings={"suppress_ansible_output": True},

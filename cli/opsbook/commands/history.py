@@ -32,6 +32,21 @@ def _since(value: str | None) -> float | None:
                              param_hint="--since")
 
 
+def complete_run(ctx, param, incomplete: str):
+    """Shell completion of a RUN: the recorded run ids (newest first, with scenario and outcome), and ``last``."""
+    from click.shell_completion import CompletionItem
+
+    from opsbook.history import list_runs
+
+    try:
+        runs = list_runs()
+    except (OSError, ValueError):
+        runs = []
+    items = [CompletionItem("last", help="the newest run")] if "last".startswith(incomplete) else []
+    return items + [CompletionItem(r["id"], help=f"{r['scenario']} {r['outcome']}") for r in runs
+                    if r["id"].startswith(incomplete)]
+
+
 def _load(app, ref: str):
     from opsbook.history import HistoryError, load_run
 
@@ -91,6 +106,10 @@ class _ReportGroup(click.Group):
             args = ["show", *args]
         return super().parse_args(ctx, args)
 
+    def shell_complete(self, ctx, incomplete):
+        """`opsbook report <TAB>`: the subcommands and the run ids (`report RUN` is `report show RUN`)."""
+        return super().shell_complete(ctx, incomplete) + complete_run(ctx, None, incomplete)
+
 
 @click.group(cls=_ReportGroup)
 def report():
@@ -113,7 +132,7 @@ def report():
 
 
 @report.command("show")
-@click.argument("run")
+@click.argument("run", shell_complete=complete_run)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: the text report of `opsbook run`; md: Markdown for tickets; json: the opsbook.report/v2 "
                    "report; junit: JUnit XML, one testcase per finding.")
@@ -148,8 +167,8 @@ def show(app, run, fmt):
 
 
 @report.command("diff")
-@click.argument("run_a")
-@click.argument("run_b")
+@click.argument("run_a", shell_complete=complete_run)
+@click.argument("run_b", shell_complete=complete_run)
 @click.option("--json", "as_json", is_flag=True, help="The differences as JSON ({a, b, new, cleared, changed, unchanged}).")
 @click.pass_obj
 def diff(app, run_a, run_b, as_json):

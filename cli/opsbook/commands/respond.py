@@ -201,7 +201,7 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
     app.display_info(f"alert {alertname} ({alert['status']}) -> scenario {entry.name}: {why}; {mode}")
     app.display_info(f"running {entry.name} against {', '.join(str(p) for p in paths)}"
                      f"{f' limited to {limit}' if limit else ''}")
-    common = dict(limit=limit, verbosity=app.verbosity, timeout=timeout, progress=None if app.quiet else app.display_info,
+    common = dict(limit=limit, verbosity=app.verbosity, timeout=timeout, progress=app.progress(),
                   vault=vault)
     silence = collection_root() / "playbooks" / "alert_silence.yml"
     silenced = act and alert["status"] == "firing" and silence.is_file()

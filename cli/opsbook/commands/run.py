@@ -66,9 +66,17 @@ def options(*decorators):
     return apply
 
 
+def complete_inventory(ctx, param, incomplete: str):
+    """Shell completion of -i: files and directories (the shell lists them), and ``lab``."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")] + (
+        [CompletionItem("lab", help="the local lab")] if "lab".startswith(incomplete) else [])
+
+
 # The options `run` and `respond` share, defined once.
 TARGET_OPTIONS = (
-    click.option("-i", "--inventory", "inventories", multiple=True, metavar="PATH",
+    click.option("-i", "--inventory", "inventories", multiple=True, metavar="PATH", shell_complete=complete_inventory,
                  help="Inventory file or directory (repeatable). Default: the local lab ('lab')."),
     click.option("-l", "--limit", metavar="PATTERN", help="Only these hosts/groups (Ansible --limit)."),
 )
@@ -167,28 +175,43 @@ def show_report(app, result, as_json: bool) -> dict:
     return report
 
 
+# Every option of `run`, in its order: the shortcuts (opsbook backup, maintenance, dr) take them all.
+RUN_OPTIONS = (
+    *TARGET_OPTIONS,
+    click.option("-C", "--check", is_flag=True, help="Check mode: report what remediation would do, change nothing."),
+    click.option("--remediate", is_flag=True,
+                 help="Allow the scenario's remediation steps (off by default; destructive ones also need confirmation)."),
+    click.option("--confirm", "confirm", multiple=True, metavar="TARGET",
+                 help="Allow the destructive steps on TARGET (repeatable; needs --remediate): the queue, database, "
+                      "workload (namespace/name on Kubernetes) or namespace a refused step names in its message."),
+    click.option("--yes", "confirm_all", is_flag=True,
+                 help="Confirm every target the scenario's plan names (needs --remediate; try -C first)."),
+    *VARS_OPTIONS, *OUTPUT_OPTIONS, *HISTORY_OPTIONS,
+)
+
+
+def complete_scenario(ctx, param, incomplete: str):
+    """Shell completion of SCENARIO: the catalogue's runnable scenarios."""
+    from click.shell_completion import CompletionItem
+
+    from opsbook.catalog import load_catalog
+
+    return [CompletionItem(name, help=entry.title) for name, entry in load_catalog().items()
+            if entry.available and name.startswith(incomplete)]
+
+
 @click.command()
-@click.argument("scenario")
-@options(*TARGET_OPTIONS)
-@click.option("-C", "--check", is_flag=True, help="Check mode: report what remediation would do, change nothing.")
-@click.option("--remediate", is_flag=True,
-              help="Allow the scenario's remediation steps (off by default; destructive ones also need confirmation).")
-@click.option("--confirm", "confirm", multiple=True, metavar="TARGET",
-              help="Allow the destructive steps on TARGET (repeatable; needs --remediate): the queue, database, "
-                   "workload (namespace/name on Kubernetes) or namespace a refused step names in its message.")
-@click.option("--yes", "confirm_all", is_flag=True,
-              help="Confirm every target the scenario's plan names (needs --remediate; try -C first).")
-@options(*VARS_OPTIONS, *OUTPUT_OPTIONS, *HISTORY_OPTIONS)
+@click.argument("scenario", shell_complete=complete_scenario)
+@options(*RUN_OPTIONS)
 @click.pass_obj
-def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars, ask_vault_pass,
-        vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout, verbose, no_history, history_keep,
-        history_max_age):
+def run(app, scenario, **opts):
     """Run SCENARIO (see `opsbook list`) against an inventory and print its findings.
 
     \b
     The scenario diagnoses; with --remediate it fixes what it may, then verifies.
     The report shows the diagnosis, what was done, and the verification, and ends
-    with the outcome. Progress goes to stderr; the report (table or --json) to stdout.
+    with the outcome. Progress goes to stderr (on a terminal one live line: host, step,
+    elapsed time; elsewhere plain lines); the report (table or --json) to stdout.
 
     \b
     Outcome         exit  meaning
@@ -214,6 +237,13 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
     confirmed with --confirm TARGET or --yes; otherwise they are refused with a warning naming
     the exact --confirm value. With -C the report lists what each confirmation would allow.
     """
+    return run_scenario(app, scenario, **opts)
+
+
+def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars,
+                 ask_vault_pass, vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout,
+                 verbose, no_history, history_keep, history_max_age, preset: dict | None = None):
+    """What `opsbook run SCENARIO` does; ``preset`` are a shortcut's variables (-e given by hand win)."""
     from opsbook.catalog import load_catalog
 
     app.verbosity += verbose
@@ -229,7 +259,7 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         app.abort(f"scenario {scenario!r} is read-only; --remediate does not apply", EXIT_USAGE)
     if (confirm or confirm_all) and not remediate:
         app.abort("--confirm and --yes confirm remediation steps: add --remediate", EXIT_USAGE)
-    variables = parse_extra_vars(extra_vars)
+    variables = dict(preset or {}, **parse_extra_vars(extra_vars))
     paths = [resolve_inventory(i) for i in inventories] or [resolve_inventory(None)]
     vault = make_vault(ask_vault_pass, vault_password_file, vault_ids)
 
@@ -248,7 +278,7 @@ def run(app, scenario, inventories, limit, check, remediate, confirm, confirm_al
         verbosity=app.verbosity,
         timeout=timeout,
         artifacts_dir=artifacts_dir,
-        progress=None if app.quiet else app.display_info,
+        progress=app.progress(),
         vault=vault,
     )
     report = show_report(app, result, as_json)
