@@ -78,7 +78,8 @@ def _actions(report: dict) -> str:
 
 def timeline_steps(report: dict) -> list[dict]:
     """The report's timeline as bars: each task result runs from the host's previous result (or the run's
-    start) to its own time; ``phase`` is the host (the chart's label is ``host - task``)."""
+    start) to its own time; ``phase`` is the host and the task's phase (the chart's label is
+    ``host phase - task``; reports before the timeline kept phases have the host alone)."""
     start = epoch(report["started"])
     previous: dict = {}
     steps = []
@@ -86,7 +87,8 @@ def timeline_steps(report: dict) -> list[dict]:
         end = epoch(entry["time"])
         began = min(previous.get(entry.get("host"), start), end)
         previous[entry.get("host")] = end
-        steps.append({"name": entry.get("task") or "-", "phase": entry.get("host") or "-", "status": entry["result"],
+        where = " ".join(x for x in (entry.get("host") or "-", entry.get("phase")) if x)
+        steps.append({"name": entry.get("task") or "-", "phase": where, "status": entry["result"],
                       "started": began, "finished": end, "duration": end - began})
     return steps
 
@@ -209,7 +211,9 @@ def render_html(report: dict, run_id: str | None = None, command: list[str] | No
     steps = timeline_steps(report)
     if steps:
         body.append('<section id="timeline"><h2>Timeline</h2>'
-                    + timeline_svg(steps, report["scenario"], RESULT_COLOURS) + "</section>")
+                    + timeline_svg(steps, report["scenario"], RESULT_COLOURS) + '<p class="legend">'
+                    + " ".join(f'<span class="status" style="background:{c}">{_e(r)}</span>' for r, c in RESULT_COLOURS.items())
+                    + "</p></section>")
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{_e(title)}</title><style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 

@@ -6,7 +6,7 @@ import json
 import re
 import sys
 
-from tests.helpers import closed_port, run_cli
+from tests.helpers import assert_valid_report, closed_port, run_cli
 
 BARE = "all:\n  hosts:\n    bare:\n      ansible_connection: local\n      ansible_python_interpreter: {python}\n"
 SECRET = "htm1-s3cret"
@@ -21,7 +21,8 @@ def test_run_writes_the_html_report_the_history_shows_again(tmp_path):
     page_path = tmp_path / "out" / "report.html"
     proc = run_cli("run", "health-check", "-i", str(inventory), "-e", redis, "--html", str(page_path), "--json", env=env)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    report = json.loads(proc.stdout)
+    report = assert_valid_report(proc)
+    assert {step["phase"] for step in report["timeline"]} == {"diagnose"}  # read-only: every task diagnoses
     page = page_path.read_text()
     assert [p.name for p in page_path.parent.iterdir()] == ["report.html"]  # renamed into place, no temp file left
 
@@ -35,4 +36,5 @@ def test_run_writes_the_html_report_the_history_shows_again(tmp_path):
     assert f"<td>127.0.0.1:{port}/0</td>" in page
     timeline = page[page.index('<section id="timeline">'):]
     assert len(report["timeline"]) >= 3 and timeline.count("<rect ") == len(report["timeline"])
+    assert "bare diagnose - Check Redis" in timeline
     assert re.findall(r'(?:src|href)="([^"]*)"', page) == []
