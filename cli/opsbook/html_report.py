@@ -210,7 +210,8 @@ def render_html(report: dict, run_id: str | None = None, command: list[str] | No
             for s in trends) + "</div></section>")
     steps = timeline_steps(report)
     if steps:
-        body.append('<section id="timeline"><h2>Timeline</h2>'
+        shown = "" if len(report["timeline"]) <= len(steps) else f" (the first {len(steps)} of {len(report['timeline'])} task results)"
+        body.append(f'<section id="timeline"><h2>Timeline{shown}</h2>'
                     + timeline_svg(steps, report["scenario"], RESULT_COLOURS) + '<p class="legend">'
                     + " ".join(f'<span class="status" style="background:{c}">{_e(r)}</span>' for r, c in RESULT_COLOURS.items())
                     + "</p></section>")

@@ -247,3 +247,24 @@ def test_a_real_chromium_renders_the_page(tmp_path):
             assert html.escape(f["target"], quote=False) in text
     assert "<script" not in text and "<img" not in text
     assert text.count("<polyline") == 3 and "<svg" in text  # lag, DLQ, brokers
+
+
+def test_a_dr_rehearsals_rto_and_rpo_over_its_rehearsals_and_a_long_timeline_cut():
+    def rehearsal(rto, rpo, started):
+        run = result([finding("dr_rto", "ok", f"achieved RTO is {rto} s", host="lab", value=rto, unit="s",
+                              target="dr-rehearsal", threshold={"warn": None, "crit": 14400, "direction": "above"}),
+                      finding("dr_rpo", "ok", f"achieved RPO is {rpo} s", host="lab", value=rpo, unit="s",
+                              target="dr-rehearsal", threshold={"warn": None, "crit": 3600, "direction": "above"})],
+                     started=started, scenario="dr-rehearsal")
+        return run.as_dict()
+
+    reports = [rehearsal(40.0 + i, 3.0 * i, STARTED + 86400 * i) for i in range(3)]
+    series = trend_series(reports[-1], reports[:-1])
+    assert [(s["key"][1], [v for _, v in s["points"]]) for s in series] == [
+        ("dr_rpo", [0.0, 3.0, 6.0]), ("dr_rto", [40.0, 41.0, 42.0])]
+    long = dict(reports[-1], timeline=[{"time": "2026-01-04T03:04:06Z", "host": "lab", "task": f"t{i}", "result": "ok"}
+                                       for i in range(250)])
+    page = render_html(long, history=reports[:-1])
+    assert "<h2>Timeline (the first 200 of 250 task results)</h2>" in page
+    assert page[page.index('<section id="timeline">'):].count("<rect ") == 200
+    assert page.count('class="limit"') == 2  # crit only: no warn limit drawn
