@@ -33,6 +33,8 @@ command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 # The lab's node exporter (host CPU, memory, disks for the saturation scenario; part of `--with prometheus`).
 command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+# Headless Chromium: the tests render `opsbook report --format html` and screenshot it.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"

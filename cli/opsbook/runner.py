@@ -183,13 +183,15 @@ class EventCollector:
         return True  # keep every event in the artifacts
 
     def _step(self, kind: str, host: str, data: dict) -> None:
-        """One timeline entry per task result: when it ended, on which host, how (no result data: no secrets)."""
+        """One timeline entry per task result: when it ended, on which host, how, in which phase (no result data:
+        no secrets)."""
         res = data.get("res") or {}
         result = TIMELINE_EVENTS[kind]
         if result == "ok" and res.get("changed"):
             result = "changed"
-        self.result.timeline.append({"time": _now(), "host": host,
-                                     "task": data.get("task"), "result": result})
+        acted = any(isinstance(item, dict) and item.get("actions") for item in [res] + list(res.get("results") or []))
+        self.result.timeline.append({"time": _now(), "host": host, "task": data.get("task"), "result": result,
+                                     "phase": self.phases.phase(host, acted)})
 
     def _collect(self, host: str, data: dict) -> None:
         res = data.get("res") or {}

@@ -9,7 +9,7 @@ import click
 
 from opsbook.app import EXIT_USAGE
 
-FORMATS = ("table", "md", "json", "junit")
+FORMATS = ("table", "md", "json", "junit", "html")
 EXIT_DIFFERENT = 1
 
 
@@ -116,7 +116,7 @@ def report():
     """Show a recorded run's report again, in a format for people or CI; compare two runs.
 
     \b
-      opsbook report RUN [--format table|md|json|junit]   (the same as `opsbook report show RUN`)
+      opsbook report RUN [--format table|md|json|junit|html]   (the same as `opsbook report show RUN`)
       opsbook report diff RUN_A RUN_B
 
     \b
@@ -127,6 +127,7 @@ def report():
       opsbook report last                          the text report `opsbook run` printed
       opsbook report last --format md > ticket.md  Markdown for a ticket
       opsbook report 20260102T0304 --format junit > opsbook.xml
+      opsbook report last --format html > report.html   one page, no external assets
       opsbook report diff 20260102T0304 last       what changed since then (exit 1 if anything did)
     """
 
@@ -135,7 +136,8 @@ def report():
 @click.argument("run", shell_complete=complete_run)
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="table: the text report of `opsbook run`; md: Markdown for tickets; json: the opsbook.report/v2 "
-                   "report; junit: JUnit XML, one testcase per finding.")
+                   "report; junit: JUnit XML, one testcase per finding; html: one self-contained page (inline CSS "
+                   "and SVG: timeline, trends over the scenario's earlier recorded runs).")
 @click.pass_obj
 def show(app, run, fmt):
     """Print the report of RUN (an id, a unique id prefix, or `last`) in --format.
@@ -146,6 +148,7 @@ def show(app, run, fmt):
       opsbook report last --format md
       opsbook report 20260102T030405Z-redis-health --format junit > results.xml
       opsbook report last --format json | jq .outcome
+      opsbook report last --format html > report.html
     """
     meta, data = _load(app, run)
     if fmt == "json":
@@ -158,6 +161,11 @@ def show(app, run, fmt):
         from opsbook.formats import junit
 
         app.display(junit(data, meta["id"]).rstrip("\n"))
+    elif fmt == "html":
+        from opsbook.html_report import earlier_reports, render_html
+
+        history = earlier_reports(data["scenario"], before_id=meta["id"])
+        app.display(render_html(data, meta["id"], meta.get("command"), history).rstrip("\n"))
     else:
         from opsbook.report import render
         from opsbook.runner import RunResult

@@ -103,6 +103,10 @@ OUTPUT_OPTIONS = (
     click.option("-v", "--verbose", count=True,
                  help="-v: each task's result per host; -vv: also Ansible's own output (stderr); -vvv and up: Ansible's -v..."),
 )
+HTML_OPTION = click.option(
+    "--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the report as one self-contained HTML page to this file (atomically; as `opsbook report RUN "
+         "--format html`).")
 HISTORY_OPTIONS = (
     click.option("--no-history", is_flag=True, envvar="OPSBOOK_NO_HISTORY", show_envvar=True,
                  help="Do not record this run in the history (`opsbook history`)."),
@@ -150,6 +154,16 @@ def write_report(path: Path, report: dict) -> None:
     write_atomic(Path(path), json.dumps(report, indent=2, default=str) + "\n")
 
 
+def write_html(app, path: Path, report: dict, run_id: str | None) -> None:
+    """Write the report's HTML page to ``path`` atomically, with trends over the scenario's earlier runs."""
+    from opsbook.history import censor_argv
+    from opsbook.html_report import earlier_reports, render_html
+    from opsbook.lab.base import write_atomic
+
+    history = earlier_reports(report["scenario"], before_id=run_id)
+    write_atomic(Path(path), render_html(report, run_id, ["opsbook"] + censor_argv(list(app.argv)), history))
+
+
 def record_history(app, report: dict, no_history: bool, keep: int, max_age: float) -> str | None:
     """Keep the run under <state>/runs (opsbook.history) and say its id; a failure to record is a warning."""
     if no_history:
@@ -186,7 +200,7 @@ RUN_OPTIONS = (
                       "workload (namespace/name on Kubernetes) or namespace a refused step names in its message."),
     click.option("--yes", "confirm_all", is_flag=True,
                  help="Confirm every target the scenario's plan names (needs --remediate; try -C first)."),
-    *VARS_OPTIONS, *OUTPUT_OPTIONS, *HISTORY_OPTIONS,
+    *VARS_OPTIONS, *OUTPUT_OPTIONS, HTML_OPTION, *HISTORY_OPTIONS,
 )
 
 
@@ -231,6 +245,7 @@ def run(app, scenario, **opts):
       opsbook run postgres-connection-pool -i prod/ -C --remediate   # what would be terminated
       opsbook run queue-backlog --remediate -e queue_backlog_purge_queue=sync_queue --confirm sync_queue
       opsbook run redis-health --no-history             # not kept in `opsbook history`
+      opsbook run kafka-consumer-lag --html lag.html    # also a page to share (timeline, trends)
 
     \b
     Destructive steps (stop, scale to zero, purge, terminate, replace) run only for the targets
@@ -242,7 +257,7 @@ def run(app, scenario, **opts):
 
 def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars,
                  ask_vault_pass, vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout,
-                 verbose, no_history, history_keep, history_max_age, preset: dict | None = None):
+                 verbose, html_file, no_history, history_keep, history_max_age, preset: dict | None = None):
     """What `opsbook run SCENARIO` does; ``preset`` are a shortcut's variables (-e given by hand win)."""
     from opsbook.catalog import load_catalog
 
@@ -284,5 +299,7 @@ def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, c
     report = show_report(app, result, as_json)
     if report_file:
         write_report(report_file, report)
-    record_history(app, report, no_history, history_keep, history_max_age)
+    run_id = record_history(app, report, no_history, history_keep, history_max_age)
+    if html_file:
+        write_html(app, html_file, report, run_id)
     return result.exit_code

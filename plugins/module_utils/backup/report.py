@@ -168,8 +168,9 @@ def _esc(text):
     return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"))
 
 
-def timeline_svg(steps, title):
-    """A Gantt-style SVG of the timed steps (one bar per step, coloured by status)."""
+def timeline_svg(steps, title, colours=None):
+    """A Gantt-style SVG of the timed steps (one bar per step, coloured by status: ``colours`` or the findings')."""
+    colours = colours or _COLOURS
     timed = [s for s in steps if s["started"] is not None and s["finished"] is not None]
     left, bar_h, gap, width = 260, 22, 8, 900
     height = 70 + len(timed) * (bar_h + gap) + 40
@@ -193,7 +194,7 @@ def timeline_svg(steps, title):
         y = 50 + index * (bar_h + gap)
         x = left + (step["started"] - t0) * scale
         w = max((step["finished"] - step["started"]) * scale, 2)
-        colour = _COLOURS.get(step["status"], "#757575")
+        colour = colours.get(step["status"], "#757575")
         parts.append('<text x="10" y="%d">%s</text>' % (y + 15, _esc("%s - %s" % (step["phase"], step["name"]))))
         parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s, %s</title></rect>' % (
             x, y, w, bar_h, colour, _esc(step["name"]), _esc(step["status"]), _esc(_seconds(step["duration"]))))

@@ -68,10 +68,13 @@ class PhaseTracker(object):
     def __init__(self):
         self.changed_hosts = set()
 
+    def phase(self, host, actions):
+        """The phase of a task result on ``host`` with these action records (before :meth:`tag` saw it)."""
+        return REMEDIATE if actions else (VERIFY if host in self.changed_hosts else DIAGNOSE)
+
     def tag(self, host, findings, actions):
         """``findings`` of one task result on ``host`` with ``phase`` set; ``actions`` its action records."""
-        acted = bool(actions)
-        phase = REMEDIATE if acted else (VERIFY if host in self.changed_hosts else DIAGNOSE)
+        phase = self.phase(host, actions)
         tagged = [dict(f, phase=f.get("phase") or phase) for f in findings]
         if any(changed(a) for a in actions):
             self.changed_hosts.add(host)

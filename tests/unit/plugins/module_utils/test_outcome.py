@@ -78,6 +78,9 @@ def test_phase_tracker_tags_by_order_per_host():
     other = tracker.tag("h2", [make_finding("g", "ok", "m")], [])
     assert [x["phase"] for x in first + dry + still + done + after + other] == [
         "diagnose", "remediate", "diagnose", "remediate", "verify", "diagnose", "diagnose"]
+    # the phase a task result is in, asked before its findings are tagged (the run's timeline)
+    assert (tracker.phase("h1", []), tracker.phase("h1", [act()]), tracker.phase("h2", []), tracker.phase("h3", True)) == (
+        "verify", "remediate", "diagnose", "remediate")
 
 
 def test_exit_code_refuses_an_unknown_outcome():
