@@ -33,6 +33,9 @@ command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 # The lab's node exporter (host CPU, memory, disks for the saturation scenario; part of `--with prometheus`).
 command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+# The lab's execution node (`opsbook lab up --with ssh`; `opsbook run --node`): OpenSSH's sshd and ssh.
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"
