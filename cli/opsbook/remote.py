@@ -84,16 +84,19 @@ def node_error(node: Node, rc: int | None, stderr: str) -> NodeError:
     lines = [scrub(line.strip()) for line in (stderr or "").splitlines() if line.strip()]
     last = lines[-1] if lines else f"exit {rc}"
     low = (stderr or "").lower()
-    if "permission denied" in low:
-        return NodeError(f"node {node.label} refused the login (publickey): is the key "
-                         f"{node.key_file or '(ssh default)'} in {node.user}'s authorized_keys?")
-    if "host key verification failed" in low or "host identification has changed" in low:
-        return NodeError(f"node {node.label}: host key not trusted ({node.known_hosts or '~/.ssh/known_hosts'}): {last}")
-    if rc == 255:
+    if rc == 255:  # ssh's own failures; anything else is the remote command's exit
+        if "permission denied" in low:
+            return NodeError(f"node {node.label} refused the login (publickey): is the key "
+                             f"{node.key_file or '(ssh default)'} in {node.user}'s authorized_keys?")
+        if "host key verification failed" in low or "host identification has changed" in low:
+            return NodeError(f"node {node.label}: host key not trusted "
+                             f"({node.known_hosts or '~/.ssh/known_hosts'}): {last}")
         return NodeError(f"node {node.label} unreachable: {last}")
-    if rc in (126, 127) or "not found" in low or "no such file" in low:
+    if rc == 127 or "not found" in low or "no such file" in low:
         return NodeError(f"node {node.label} has no ansible-runner at {node.runner!r}: install opsbook there "
                          f"(pip install opsbook) or pass --node-runner")
+    if rc == 126:
+        return NodeError(f"node {node.label}: {node.user} cannot run {node.runner!r}: {last}")
     return NodeError(f"node {node.label}: {last}")
 
 
