@@ -18,7 +18,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from .base import LabError, MissingTool, Service, port_open, read_pid, require_tool, spawn, terminate, \
+from .base import LabError, MissingTool, PidfileService, port_open, require_tool, spawn, \
     wait_running, write_atomic
 
 INSTALL = "apt-get install -y openssh-server"
@@ -31,7 +31,7 @@ def _run(cmd: list[str]) -> None:
         raise LabError(f"{cmd[0]} failed: {(result.stderr or result.stdout).strip().splitlines()[-1:]}")
 
 
-class Ssh(Service):
+class Ssh(PidfileService):
     name = "ssh"
     port = 12222
 
@@ -170,14 +170,6 @@ class Ssh(Service):
         spawn([self.sshd, "-D", "-f", str(self.conf), "-E", str(self.logfile)], self.dir / "sshd.out", self.pidfile)
         wait_running(self.pidfile, self.logfile, lambda: port_open(self.ctx.host, self.port), 20,
                      f"sshd on port {self.port}", "sshd")
-
-    def stop(self) -> None:
-        pid = read_pid(self.pidfile)
-        if pid:
-            terminate(pid)
-
-    def running(self) -> bool:
-        return read_pid(self.pidfile) is not None
 
     def probe(self) -> str:
         """Log in with the lab's key and ask the node's ansible-runner who it is."""
