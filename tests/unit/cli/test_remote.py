@@ -101,3 +101,25 @@ def test_vault_files_travel_with_the_job(tmp_path):
     assert (private / "vault" / "id-0").stat().st_mode & 0o777 == 0o700  # a client script stays executable
     assert Vault(password_file=password_file).cmdline(tmp_path / "unused") == [
         "--vault-password-file", str(password_file)]  # a local run reads the files where they are
+
+
+def test_resolve_node_usage_errors(tmp_path, monkeypatch):
+    import click
+
+    from opsbook.commands.run import resolve_node
+
+    assert resolve_node(None, None, None, None) is None
+    with pytest.raises(click.BadParameter, match="needs --node"):
+        resolve_node(None, None, None, "/opt/o/bin/ansible-runner")
+    with pytest.raises(click.BadParameter, match="expected USER@HOST"):
+        resolve_node("runner1", None, None, None)
+    monkeypatch.setenv("OPSBOOK_LAB_DIR", str(tmp_path))  # a lab that was never started
+    with pytest.raises(click.BadParameter, match="no lab state at"):
+        resolve_node("lab", None, None, None)
+    (tmp_path / "lab.json").write_text('{"services": {}}')
+    with pytest.raises(click.BadParameter, match="the lab has no execution node: `opsbook lab up --with ssh`"):
+        resolve_node("lab", None, None, None)
+    (tmp_path / "lab.json").write_text('{"services": {"ssh": {"user": "n", "host": "127.0.0.1", "port": 1, '
+                                       '"key_file": "/k", "known_hosts": "/kh", "runner": "/r/ansible-runner"}}}')
+    node = resolve_node("lab", None, None, "/other/ansible-runner")
+    assert (node.label, str(node.key_file), node.runner) == ("n@127.0.0.1:1", "/k", "/other/ansible-runner")
