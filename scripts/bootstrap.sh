@@ -35,6 +35,9 @@ command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox
 command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
 # Headless Chromium: the tests render `opsbook report --format html` and screenshot it.
 command -v chromium >/dev/null || need+=(chromium)
+# The lab's execution node (`opsbook lab up --with ssh`; `opsbook run --node`): OpenSSH's sshd and ssh.
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import io
 import json
 import os
 import re
@@ -13,8 +14,10 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import scrub
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
@@ -276,18 +279,29 @@ class Vault:
     password_file: Path | None = None
     ids: tuple[str, ...] = ()
 
-    def cmdline(self, private: Path) -> list[str]:
+    def cmdline(self, private: Path, worker_dir: str | None = None) -> list[str]:
+        """Ansible's vault options; with ``worker_dir`` (a run on a node) the files travel in the private dir."""
         args: list[str] = []
+
+        def shipped(source: str, name: str) -> str:
+            if worker_dir is None:
+                return source
+            target = private / "vault" / name
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+            shutil.copy2(Path(source).expanduser(), target)  # an executable client script stays one
+            return f"{worker_dir}/vault/{name}"
+
         if self.password is not None:
             secret = private / "vault-pass"
             fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(self.password + "\n")
-            args += ["--vault-password-file", str(secret)]
+            args += ["--vault-password-file", f"{worker_dir}/vault-pass" if worker_dir else str(secret)]
         if self.password_file is not None:
-            args += ["--vault-password-file", str(self.password_file)]
-        for vault_id in self.ids:
-            args += ["--vault-id", vault_id]
+            args += ["--vault-password-file", shipped(str(self.password_file), "password-file")]
+        for index, vault_id in enumerate(self.ids):
+            label, _, source = vault_id.partition("@")
+            args += ["--vault-id", f"{label}@{shipped(source, f'id-{index}')}"]
         return args
 
 
@@ -307,8 +321,13 @@ def run_playbook(
     progress=None,
     vault: Vault | None = None,
     ansible_output=None,
+    node=None,
 ) -> RunResult:
-    """Run ``playbook``; ``verbosity`` is opsbook's (-v task results, -vv Ansible's output, -vvv+ Ansible's -v...)."""
+    """Run ``playbook``; ``verbosity`` is opsbook's (-v task results, -vv Ansible's output, -vvv+ Ansible's -v...).
+
+    With ``node`` (an ``opsbook.remote.Node``) the run happens there (transmit | ssh worker | process);
+    ``opsbook.remote.NodeError`` when the node cannot run it.
+    """
     import ansible_runner
 
     result = RunResult(scenario, [str(i) for i in inventories], check, remediate, started=time.time())
@@ -325,27 +344,45 @@ def run_playbook(
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         os.chmod(private, 0o700)
-        cmdline += (vault or Vault()).cmdline(private)
+        worker_dir = f"/tmp/opsbook-worker-{uuid.uuid4().hex}" if node else None
+        cmdline += (vault or Vault()).cmdline(private, worker_dir)
+        job = dict(
+            extravars=dict(extravars, opsbook_remediate=remediate, opsbook_scenario=scenario,
+                           opsbook_confirm=list(confirm), opsbook_confirm_all=bool(confirm_all)),
+            limit=limit,
+            verbosity=max(0, verbosity - 2) or None,
+            quiet=True,
+            timeout=timeout,
+            settings={"suppress_ansible_output": True},
+        )
+        handler = EventCollector(result, progress, verbosity,
+                                 ansible_output or (progress if hasattr(progress, "event") else None))
         shown = progress if hasattr(progress, "__enter__") else contextlib.nullcontext()
-        with isolated_environment(runner_env()), shown:
-            runner = ansible_runner.run(
-                private_data_dir=str(private),
-                artifact_dir=str(artifacts),
-                rotate_artifacts=10,
-                playbook=str(playbook),
-                inventory=[str(i) for i in inventories],
-                extravars=dict(extravars, opsbook_remediate=remediate, opsbook_scenario=scenario,
-                               opsbook_confirm=list(confirm), opsbook_confirm_all=bool(confirm_all)),
-                cmdline=" ".join(shlex.quote(a) for a in cmdline) or None,
-                limit=limit,
-                verbosity=max(0, verbosity - 2) or None,
-                event_handler=EventCollector(result, progress, verbosity,
-                                             ansible_output or (progress if hasattr(progress, "event") else None)),
-                quiet=True,
-                timeout=timeout,
-                settings={"suppress_ansible_output": True},
-                cancel_callback=lambda: bool(interrupted),
-            )
+        if node:
+            from opsbook.remote import node_env, run_remote, stage_inventories
+
+            # the node runs its own copy of the collection: the playbook by FQCN, the inventories streamed
+            cmdline += stage_inventories(private, [Path(i) for i in inventories], worker_dir)
+            with shown:
+                status, rc, explanation = run_remote(
+                    node, private, artifacts, dict(job, playbook=f"opsbook.runbooks.{Path(playbook).stem}",
+                                                   cmdline=" ".join(shlex.quote(a) for a in cmdline),
+                                                   envvars=node_env(runner_env(), node)),
+                    handler, worker_dir, timeout=timeout, cancel=lambda: bool(interrupted))
+            runner = SimpleNamespace(status=status, rc=rc, stdout=io.StringIO(explanation))
+        else:
+            with isolated_environment(runner_env()), shown:
+                runner = ansible_runner.run(
+                    private_data_dir=str(private),
+                    artifact_dir=str(artifacts),
+                    rotate_artifacts=10,
+                    playbook=str(playbook),
+                    inventory=[str(i) for i in inventories],
+                    cmdline=" ".join(shlex.quote(a) for a in cmdline) or None,
+                    event_handler=handler,
+                    cancel_callback=lambda: bool(interrupted),
+                    **job,
+                )
         result.runner_status = runner.status
         result.rc = runner.rc
         if runner.status == "canceled":

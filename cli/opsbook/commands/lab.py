@@ -17,7 +17,7 @@ lab_dir_option = click.option(
 )
 services_option = click.option(
     "-s", "--service", "services", multiple=True, metavar="NAME",
-    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus, alertmanager, tls.",
+    help="Only this service (repeatable): postgres, redis, kafka, kubernetes, docker, prometheus, alertmanager, tls, ssh.",
 )
 
 
@@ -51,7 +51,7 @@ def lab():
 @services_option
 @click.option("--with", "extra", multiple=True, metavar="NAME",
               help="Also start this optional service (repeatable): kubernetes, docker, prometheus, "
-                   "alertmanager, tls.")
+                   "alertmanager, tls, ssh.")
 @click.option("--profile", "profiles", multiple=True, metavar="NAME",
               help="Seed a system's topology (repeatable): techbra, mlbling, etl; starts what it needs.")
 @click.pass_obj
@@ -71,6 +71,8 @@ def up(app, lab_dir, services, extra, profiles):
     <lab>/alertmanager/eda-token).
     TLS (`--with tls`) serves certificates from the lab's own CA on OPSBOOK_LAB_TLS_PORT (18443) and up:
     valid, expiring in 10 days, expired, wrong host name, self-signed, SMTP with STARTTLS.
+    SSH (`--with ssh`, as root) runs OpenSSH's sshd on OPSBOOK_LAB_SSH_PORT (12222) for the node user
+    opsbook-node (key only): the execution node of `opsbook run SCENARIO --node lab`.
     """
     from opsbook.lab.profiles import apply_profile, load_profile
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from opsbook.app import EXIT_USAGE
+from opsbook.app import EXIT_RUN_FAILED, EXIT_USAGE
 
 
 def parse_extra_vars(values: tuple[str, ...]) -> dict:
@@ -107,6 +107,19 @@ HTML_OPTION = click.option(
     "--html", "html_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Also write the report as one self-contained HTML page to this file (atomically; as `opsbook report RUN "
          "--format html`).")
+NODE_OPTIONS = (
+    click.option("--node", metavar="USER@HOST[:PORT]|lab", envvar="OPSBOOK_NODE", show_envvar=True,
+                 help="Run on this execution node (ansible-runner transmit | ssh NODE ansible-runner worker | process); "
+                      "'lab' is the lab's (`opsbook lab up --with ssh`)."),
+    click.option("--node-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="OPSBOOK_NODE_KEY",
+                 show_envvar=True, help="Private key for the node's login (ssh -i)."),
+    click.option("--node-known-hosts", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 envvar="OPSBOOK_NODE_KNOWN_HOSTS", show_envvar=True,
+                 help="known_hosts file with the node's host key (default ~/.ssh/known_hosts; checked strictly)."),
+    click.option("--node-runner", metavar="PATH", envvar="OPSBOOK_NODE_RUNNER", show_envvar=True,
+                 help="The node's ansible-runner (default: ansible-runner on its PATH; its directory goes first on "
+                      "the run's PATH)."),
+)
 HISTORY_OPTIONS = (
     click.option("--no-history", is_flag=True, envvar="OPSBOOK_NO_HISTORY", show_envvar=True,
                  help="Do not record this run in the history (`opsbook history`)."),
@@ -145,6 +158,35 @@ def make_vault(ask_vault_pass: bool, vault_password_file: Path | None, vault_ids
     if ask_vault_pass:
         vault.password = click.prompt("Vault password", hide_input=True, err=True)
     return vault
+
+
+def resolve_node(spec: str | None, key: Path | None, known_hosts: Path | None, runner: str | None):
+    """The --node options as an ``opsbook.remote.Node`` (None without --node); usage errors name the option."""
+    if not spec:
+        if key or known_hosts or runner:
+            raise click.BadParameter("needs --node", param_hint="--node-key/--node-known-hosts/--node-runner")
+        return None
+    from opsbook.remote import Node
+
+    if spec == "lab":
+        from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import OpsbookError
+        from ansible_collections.opsbook.runbooks.plugins.module_utils.common.labinfo import read_state
+
+        try:
+            ssh = read_state().get("services", {}).get("ssh")
+        except OpsbookError as exc:
+            raise click.BadParameter(str(exc), param_hint="--node") from None
+        if not ssh:
+            raise click.BadParameter("the lab has no execution node: `opsbook lab up --with ssh`", param_hint="--node")
+        node = Node.from_lab(ssh)
+        node.key_file = key or node.key_file
+        node.known_hosts = known_hosts or node.known_hosts
+        node.runner = runner or node.runner
+        return node
+    try:
+        return Node.parse(spec, key, known_hosts, runner)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--node") from None
 
 
 def write_report(path: Path, report: dict) -> None:
@@ -200,7 +242,7 @@ RUN_OPTIONS = (
                       "workload (namespace/name on Kubernetes) or namespace a refused step names in its message."),
     click.option("--yes", "confirm_all", is_flag=True,
                  help="Confirm every target the scenario's plan names (needs --remediate; try -C first)."),
-    *VARS_OPTIONS, *OUTPUT_OPTIONS, HTML_OPTION, *HISTORY_OPTIONS,
+    *VARS_OPTIONS, *OUTPUT_OPTIONS, HTML_OPTION, *NODE_OPTIONS, *HISTORY_OPTIONS,
 )
 
 
@@ -246,6 +288,8 @@ def run(app, scenario, **opts):
       opsbook run queue-backlog --remediate -e queue_backlog_purge_queue=sync_queue --confirm sync_queue
       opsbook run redis-health --no-history             # not kept in `opsbook history`
       opsbook run kafka-consumer-lag --html lag.html    # also a page to share (timeline, trends)
+      opsbook run health-check --node lab               # on the lab's execution node, over ssh
+      opsbook run health-check -i prod/ --node ops@runner1:22 --node-key ~/.ssh/opsbook --node-runner /opt/opsbook/bin/ansible-runner
 
     \b
     Destructive steps (stop, scale to zero, purge, terminate, replace) run only for the targets
@@ -257,7 +301,8 @@ def run(app, scenario, **opts):
 
 def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars,
                  ask_vault_pass, vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout,
-                 verbose, html_file, no_history, history_keep, history_max_age, preset: dict | None = None):
+                 verbose, html_file, node, node_key, node_known_hosts, node_runner, no_history, history_keep,
+                 history_max_age, preset: dict | None = None):
     """What `opsbook run SCENARIO` does; ``preset`` are a shortcut's variables (-e given by hand win)."""
     from opsbook.catalog import load_catalog
 
@@ -277,25 +322,33 @@ def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, c
     variables = dict(preset or {}, **parse_extra_vars(extra_vars))
     paths = [resolve_inventory(i) for i in inventories] or [resolve_inventory(None)]
     vault = make_vault(ask_vault_pass, vault_password_file, vault_ids)
+    node = resolve_node(node, node_key, node_known_hosts, node_runner)
 
     app.display_info(f"running {scenario} against {', '.join(str(p) for p in paths)}"
-                     f"{' in check mode' if check else ''}{' with remediation' if remediate else ''}")
-    result = run_playbook(
-        scenario,
-        entry.playbook_path,
-        paths,
-        variables,
-        check=check,
-        remediate=remediate,
-        confirm=confirm,
-        confirm_all=confirm_all,
-        limit=limit,
-        verbosity=app.verbosity,
-        timeout=timeout,
-        artifacts_dir=artifacts_dir,
-        progress=app.progress(),
-        vault=vault,
-    )
+                     f"{' in check mode' if check else ''}{' with remediation' if remediate else ''}"
+                     f"{f' on node {node.label}' if node else ''}")
+    from opsbook.remote import NodeError
+
+    try:
+        result = run_playbook(
+            scenario,
+            entry.playbook_path,
+            paths,
+            variables,
+            check=check,
+            remediate=remediate,
+            confirm=confirm,
+            confirm_all=confirm_all,
+            limit=limit,
+            verbosity=app.verbosity,
+            timeout=timeout,
+            artifacts_dir=artifacts_dir,
+            progress=app.progress(),
+            vault=vault,
+            node=node,
+        )
+    except NodeError as exc:
+        app.abort(str(exc), EXIT_RUN_FAILED)
     report = show_report(app, result, as_json)
     if report_file:
         write_report(report_file, report)

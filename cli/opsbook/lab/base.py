@@ -280,3 +280,17 @@ class Service:
             return False
         self.start()
         return True
+
+
+class PidfileService(Service):
+    """A service whose process is the one its ``self.pidfile`` names: stopped with SIGTERM (then SIGKILL)."""
+
+    pidfile: Path
+
+    def stop(self) -> None:
+        pid = read_pid(self.pidfile)
+        if pid:
+            terminate(pid)
+
+    def running(self) -> bool:
+        return read_pid(self.pidfile) is not None

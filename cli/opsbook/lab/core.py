@@ -20,13 +20,15 @@ from .kubernetes import Kubernetes
 from .postgres import Postgres
 from .prometheus import Prometheus
 from .redis import Redis
+from .ssh import Ssh
 from .tls import Tls
 
 # Services started by a plain `opsbook lab up`, in start order.
 DEFAULT_SERVICES: dict[str, type[Service]] = {"postgres": Postgres, "redis": Redis, "kafka": Kafka}
 # Services a later `--with NAME` adds (Kubernetes, Docker, Prometheus, ...).
 OPTIONAL_SERVICES: dict[str, type[Service]] = {"kubernetes": Kubernetes, "docker": Docker, "prometheus": Prometheus,
-                                               "alertmanager": Alertmanager, "tls": Tls}
+                                               "alertmanager": Alertmanager, "tls": Tls,
+                                               "ssh": Ssh}
 # An optional service that needs another one: `--with alertmanager` starts Prometheus too.
 IMPLIES = {"alertmanager": ("prometheus",)}
 

@@ -7,12 +7,12 @@ import subprocess
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
 
-from .base import LabError, Service, port_open, read_pid, require_tool, terminate, wait_for, write_atomic
+from .base import LabError, PidfileService, port_open, require_tool, wait_for, write_atomic
 
 INSTALL = "apt-get install -y redis-server"
 
 
-class Redis(Service):
+class Redis(PidfileService):
     name = "redis"
     port = 16379
     user = "opsbook"
@@ -54,14 +54,6 @@ class Redis(Service):
         if result.returncode != 0:
             raise LabError(f"redis-server did not start: {result.stderr.strip() or result.stdout.strip()}")
         wait_for(lambda: port_open(self.ctx.host, self.port), 20, f"Redis on port {self.port}")
-
-    def stop(self) -> None:
-        pid = read_pid(self.pidfile)
-        if pid:
-            terminate(pid)
-
-    def running(self) -> bool:
-        return read_pid(self.pidfile) is not None
 
     def connection_params(self) -> dict:
         return {
