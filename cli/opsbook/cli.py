@@ -8,7 +8,7 @@ import click
 
 from opsbook import __version__, app
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import awx_survey, history, lab, list_cmd, respond, run
+from opsbook.commands import awx_survey, drill, history, lab, list_cmd, respond, run
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -56,6 +56,7 @@ opsbook.add_command(lab.lab)
 opsbook.add_command(history.history)
 opsbook.add_command(history.report)
 opsbook.add_command(awx_survey.awx_survey)
+opsbook.add_command(drill.drill)
 
 
 def main(argv: list[str] | None = None) -> None:
