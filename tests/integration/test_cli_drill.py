@@ -11,6 +11,7 @@ import json
 import pytest
 
 from opsbook.drills.compose import Compose, http_status
+from opsbook.drills.postgres import connect, rows
 from tests.helpers import lab_state, run_cli
 
 
@@ -103,6 +104,38 @@ def test_an_already_down_backend_is_refused_and_left_as_found(backend, drill_lab
     assert backend.running("backend") is False  # not the drill's fault: not the drill's to put back
 
 
+@pytest.fixture(scope="module")
+def pg_lab_only():
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(["postgres"])
+    pg = lab_state()["services"]["postgres"]
+    return {k: pg[k] for k in ("host", "port", "user", "password", "database")}
+
+
+@pytest.mark.lab
+def test_idle_in_transaction_sessions_are_terminated_by_the_scenario_and_verified(pg_lab_only):
+    proc, result = drill("postgres-connection-pool", "--json")
+    assert stages(result) == [("inject", True), ("detect", True), ("fix", True), ("verify", True),
+                              ("cleanup", True)], (result["stages"], proc.stderr)
+    assert proc.returncode == 0
+    report = result["report"]
+    pids = sorted(int(p) for p in result["stages"][0]["message"].split("(pids ")[1].rstrip(")").split(", "))
+    assert sorted(int(a["target"].rsplit(" ", 1)[1]) for a in report["actions"]
+                  if a["action"] == "terminate_backend" and a["changed"]) == pids
+    assert all("idle in transaction" in a["detail"] for a in report["actions"])
+    assert (report["outcome"], report["initial_status"], report["inventory"][0].endswith("inventories/lab")) == (
+        "resolved", "warning", True)
+    database = result["stages"][-1]["message"].rsplit(" ", 1)[1]
+    assert database.startswith("opsbook_drill_")
+    admin = connect(pg_lab_only)
+    try:  # pg_stat_activity and pg_database, as psql would show them: sessions gone, scratch database dropped
+        assert rows(admin, "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)) == []
+        assert rows(admin, "SELECT datname FROM pg_database WHERE datname = %s", (database,)) == []
+    finally:
+        admin.close()
+
+
 def test_no_lab_is_refused_naming_the_services(tmp_path):
     proc = run_cli("drill", "api-down", "--lab-dir", str(tmp_path / "nolab"))
     assert proc.returncode == 3
@@ -131,9 +164,12 @@ def test_no_inventory_and_no_unknown_drill():
 def test_list_shows_scenario_fault_and_services():
     proc = run_cli("drill", "list")
     assert proc.returncode == 0
-    assert proc.stdout.splitlines()[:2] == [
-        "DRILL     SERVICES          FAULT",
-        "api-down  postgres,docker   the lab's compose backend (conectsuite/backend) is stopped"]
+    assert proc.stdout.splitlines() == [
+        "DRILL                     SCENARIO                  SERVICES         FAULT",
+        "api-down                  api-down                  postgres,docker  the lab's compose backend "
+        "(conectsuite/backend) is stopped",
+        "postgres-connection-pool  postgres-connection-pool  postgres         3 sessions idle in transaction for "
+        "over 30 s in a scratch database"]
     listed = json.loads(run_cli("drill", "list", "--json").stdout)
     assert listed[0] == {"drill": "api-down", "scenario": "api-down", "services": ["postgres", "docker"],
                          "fault": "the lab's compose backend (conectsuite/backend) is stopped",

@@ -9,6 +9,8 @@ import click
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import EXIT_NOT_CHECKED
 from opsbook.app import EXIT_CRITICAL, EXIT_OK, EXIT_RUN_FAILED
 
+COLUMNS = (("DRILL", lambda r: r["drill"]), ("SCENARIO", lambda r: r["scenario"]),
+           ("SERVICES", lambda r: ",".join(r["services"])), ("FAULT", lambda r: r["fault"]))
 VERDICTS = {True: ("PASS", "green"), False: ("FAIL", "red"), None: ("SKIP", "yellow")}
 
 class DrillGroup(click.Group):
@@ -65,10 +67,10 @@ def list_drills(app, as_json):
     if as_json:
         app.display(json.dumps(rows, indent=2))
         return EXIT_OK
-    width = max(len("DRILL"), *(len(r["drill"]) for r in rows))
-    app.display(app.style(f"{'DRILL'.ljust(width)}  {'SERVICES'.ljust(16)}  FAULT", bold=True))
+    widths = [max(len(head), *(len(value(r)) for r in rows)) for head, value in COLUMNS[:-1]]
+    app.display(app.style("  ".join(h.ljust(w) for (h, _), w in zip(COLUMNS, widths)) + f"  {COLUMNS[-1][0]}", bold=True))
     for r in rows:
-        app.display(f"{r['drill'].ljust(width)}  {','.join(r['services']).ljust(16)}  {r['fault']}")
+        app.display("  ".join(v(r).ljust(w) for (_, v), w in zip(COLUMNS, widths)) + f"  {COLUMNS[-1][1](r)}")
     return EXIT_OK
 
 

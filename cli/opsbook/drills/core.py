@@ -50,10 +50,19 @@ def _api_down(state):
     return ServiceStopped(state["services"]["docker"])
 
 
+def _idle_in_transaction(state):
+    from opsbook.drills.postgres import IdleInTransaction
+
+    return IdleInTransaction(state["services"]["postgres"])
+
+
 DRILLS: dict[str, Drill] = {d.name: d for d in (
     Drill("api-down", "api-down", "the lab's compose backend (conectsuite/backend) is stopped",
           ("postgres", "docker"), "conectsuite-lab", _api_down,
           {"api_down_verify_delay": 1, "api_down_timeout": 60}),
+    Drill("postgres-connection-pool", "postgres-connection-pool",
+          "3 sessions idle in transaction for over 30 s in a scratch database", ("postgres",), "lab",
+          _idle_in_transaction),
 )}
 
 
