@@ -26,7 +26,7 @@ def run_json(*args):
 
 def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
     admin = connect(sdb)
-    sleepers = [Background(sdb, "SELECT pg_sleep(120)", application_name="pgt-pool") for _ in range(2)]
+    sleepers = [Background(sdb, "SELECT pg_sleep(600)", application_name="pgt-pool") for _ in range(2)]  # past 5 runs on a loaded machine
     pids = sorted(s.pid for s in sleepers)
     common = ["-e", "postgres_connection_pool_terminate_seconds=1",
               "-e", json.dumps({"postgres_connection_pool_databases": [sdb["database"]]})]
