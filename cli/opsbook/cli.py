@@ -8,7 +8,7 @@ import click
 
 from opsbook import __version__, app
 from opsbook.app import EXIT_USAGE, App
-from opsbook.commands import awx_survey, history, lab, list_cmd, respond, run, shortcuts
+from opsbook.commands import awx_survey, drill, history, lab, list_cmd, respond, run, shortcuts
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -87,6 +87,7 @@ opsbook.add_command(awx_survey.awx_survey)
 opsbook.add_command(shortcuts.backup)
 opsbook.add_command(shortcuts.maintenance)
 opsbook.add_command(shortcuts.dr)
+opsbook.add_command(drill.drill)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
-import subprocess
-import urllib.request
 import uuid
 
 import pytest
 
+from opsbook.drills.compose import Compose, http_status
 from tests.helpers import closed_port, poll
 from tests.integration.scenario_lab import findings_by, run_scenario, scen_namespace  # noqa: F401 - fixture
 
@@ -22,20 +20,17 @@ pytestmark = pytest.mark.lab
 
 
 def health(port):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-            return response.status
-    except OSError:
-        return None
+    return http_status(f"http://127.0.0.1:{port}/health")
 
 
-class Project:
+class Project(Compose):
+    """A compose project of our own (the fault injector is opsbook.drills.compose's, as `opsbook drill` uses)."""
+
     def __init__(self, docker_lab, pg_port, tmp_path, health_port=None):
-        self.env, self.name, self.port = docker_lab["env"], f"scen{uuid.uuid4().hex[:8]}", closed_port()
-        self.docker_host = docker_lab["docker_host"]
-        self.file = tmp_path / "docker-compose.yml"
+        super().__init__(f"scen{uuid.uuid4().hex[:8]}", tmp_path / "docker-compose.yml", docker_lab["docker_host"])
+        self.port = closed_port()
         quick = {"interval": "1s", "timeout": "2s", "retries": 2}
-        self.file.write_text(json.dumps({"version": "2.4", "services": {
+        (tmp_path / "docker-compose.yml").write_text(json.dumps({"version": "2.4", "services": {
             "backend": {"image": docker_lab["image"], "network_mode": "host", "init": True,
                         "command": ["httpd", "-f", "-p", f"127.0.0.1:{self.port}", "-h", "/www"],
                         "healthcheck": dict(quick, test=["CMD", "wget", "-q", "-O", "/dev/null",
@@ -44,21 +39,6 @@ class Project:
                          "command": ["sleep", "2147483647"],
                          "healthcheck": dict(quick, test=["CMD-SHELL", f"echo | nc -w 2 127.0.0.1 {pg_port}"])},
         }}))
-
-    def compose(self, *args):
-        out = subprocess.run([shutil.which("docker-compose"), "-p", self.name, "-f", str(self.file), *args], env=self.env,
-                             capture_output=True, text=True, timeout=120)
-        assert out.returncode == 0, f"docker-compose {' '.join(args)}: {out.stderr}"
-        return out.stdout
-
-    def state(self, service):
-        container = self.compose("ps", "-q", service).strip()
-        out = subprocess.run([shutil.which("docker"), "inspect", container], env=self.env, capture_output=True, text=True,
-                             timeout=30)
-        return json.loads(out.stdout)[0]["State"]
-
-    def healthy(self, service):
-        return (self.state(service).get("Health") or {}).get("Status") == "healthy"
 
 
 @pytest.fixture
@@ -71,7 +51,7 @@ def project(docker_lab, pg_params, tmp_path):
 
 
 def variables(proj, pg_params, **extra):
-    return dict({"opsbook_docker": {"docker_host": proj.docker_host, "project": proj.name},
+    return dict({"opsbook_docker": {"docker_host": proj.docker_host, "project": proj.project},
                  "api_down_health_url": f"http://127.0.0.1:{proj.port}/health",
                  "api_down_database_endpoint": {"host": "127.0.0.1", "port": pg_params["port"]},
                  "api_down_timeout": 60, "api_down_verify_delay": 1}, **extra)
@@ -79,7 +59,7 @@ def variables(proj, pg_params, **extra):
 
 def test_stopped_backend_is_restarted_health_up_and_mttr_reported(project, pg_params, tmp_path):
     target = "backend"
-    project.compose("stop", "-t", "1", "backend")
+    project.stop("backend")
     assert project.state("backend")["Running"] is False and health(project.port) is None
     vars_ = variables(project, pg_params)
 
@@ -91,7 +71,7 @@ def test_stopped_backend_is_restarted_health_up_and_mttr_reported(project, pg_pa
     proc, report = run_scenario(tmp_path, "api-down", vars_, "--remediate")
     assert report["run"]["failed"] is False, report["failures"]
     assert [(a["action"], a["target"], a["dry_run"]) for a in report["actions"]] == [
-        ("restart", f"{project.name}/backend", False)]
+        ("restart", f"{project.project}/backend", False)]
     assert health(project.port) == 200 and project.state("backend")["Running"] is True
     # a verified fix: resolved, exit 0, and the diagnosis (critical) still in the report
     assert (report["outcome"], report["initial_status"], report["status"], proc.returncode) == (
@@ -111,13 +91,13 @@ def test_stopped_backend_is_restarted_health_up_and_mttr_reported(project, pg_pa
 
 
 def test_database_down_starts_it_then_the_app_and_late_recovery_misses_the_target(project, pg_params, tmp_path):
-    project.compose("stop", "-t", "1", "postgres")
+    project.stop("postgres")
     started = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     proc, report = run_scenario(tmp_path, "api-down", variables(project, pg_params, api_down_incident_started=started),
                                 "--remediate")
     assert report["run"]["failed"] is False, report["failures"]
     assert [(a["action"], a["target"]) for a in report["actions"]] == [
-        ("start", f"{project.name}/postgres"), ("restart", f"{project.name}/backend")]
+        ("start", f"{project.project}/postgres"), ("restart", f"{project.project}/backend")]
     assert project.healthy("postgres") and health(project.port) == 200
     verdict = findings_by(report, "api_down_remediation")["backend"]
     assert (verdict["status"], verdict["message"]) == ("ok", "backend: start postgres then restart done, healthy again")
@@ -167,13 +147,13 @@ def test_running_but_unhealthy_needs_confirm_to_stop_and_start(docker_lab, pg_pa
         assert proj.state("backend")["StartedAt"] == before  # nothing changed so far
         proc, report = run_scenario(tmp_path, "api-down", vars_, "--remediate", "--confirm", "backend")
         assert "api_down_confirmation" not in {f["check"] for f in report["findings"]}
-        assert [(a["action"], a["target"]) for a in report["actions"]] == [("stop", f"{proj.name}/backend")]
+        assert [(a["action"], a["target"]) for a in report["actions"]] == [("stop", f"{proj.project}/backend")]
         state = proj.state("backend")
         assert state["Running"] is True and state["StartedAt"] != before  # stopped, then started again
         verdict = findings_by(report, "api_down_remediation")["backend"]
         assert verdict["status"] == "critical" and verdict["phase"] == "remediate"
         assert (report["outcome"], report["status"], proc.returncode) == ("unresolved", "critical", 2)
-        assert verdict["message"].startswith(f"backend: stop and start failed: compose service {proj.name}/backend "
+        assert verdict["message"].startswith(f"backend: stop and start failed: compose service {proj.project}/backend "
                                              "not running and healthy after 5")
     finally:
         proj.compose("down", "-t", "1")

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import run_cli
 from tests.integration.k8s_seed import replica_set_revisions, seed_namespace
-from tests.integration.pg_lab import connect, execute, rows, scratch_database
+from opsbook.drills.postgres import connect, execute, rows, scratch_database
 
 SCHEMA = """
 CREATE TABLE etl_file (id serial PRIMARY KEY, filename text, status text, uploaded_at timestamptz,

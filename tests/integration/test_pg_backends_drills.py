@@ -6,7 +6,7 @@ import psycopg2
 import pytest
 
 from tests.helpers import closed_port, run_module
-from tests.integration.pg_lab import Background, connect, execute, rows, scratch_database, wait_until
+from opsbook.drills.postgres import Background, connect, execute, rows, scratch_database, wait_until
 
 SLEEP = "SELECT pg_sleep(30)"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import run_module
-from tests.integration.pg_lab import Background, connect, execute, rows, scalar, scratch_database, wait_until
+from opsbook.drills.postgres import Background, connect, execute, rows, scalar, scratch_database, wait_until
 
 
 @pytest.fixture(scope="module")

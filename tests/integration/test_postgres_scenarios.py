@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import REPO, run_cli
 from tests.integration.k8s_seed import deployment, replica_set_revisions, seed_namespace
-from tests.integration.pg_lab import Background, connect, rows, scratch_database, wait_until
+from opsbook.drills.postgres import Background, connect, rows, scratch_database, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def run_json(*args):
 
 def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
     admin = connect(sdb)
-    sleepers = [Background(sdb, "SELECT pg_sleep(120)", application_name="pgt-pool") for _ in range(2)]
+    sleepers = [Background(sdb, "SELECT pg_sleep(600)", application_name="pgt-pool") for _ in range(2)]  # past 5 runs on a loaded machine
     pids = sorted(s.pid for s in sleepers)
     common = ["-e", "postgres_connection_pool_terminate_seconds=1",
               "-e", json.dumps({"postgres_connection_pool_databases": [sdb["database"]]})]
@@ -57,6 +57,9 @@ def test_connection_pool_terminates_only_with_remediate_and_confirmation(sdb):
         _, done = run_json("postgres-connection-pool", "--remediate", *common, "--confirm", db)
         assert confirmations(done) == []
         assert sorted(int(a["target"].rsplit(" ", 1)[1]) for a in done["actions"] if a["changed"]) == pids
+        # the long-query check again after the terminations is the verification: resolved, not just "done"
+        after = [f["status"] for f in done["findings"] if f["check"] == "postgres_long_queries" and f["phase"] == "verify"]
+        assert (done["outcome"], done["initial_status"], after) == ("resolved", "warning", ["ok"])
         assert wait_until(lambda: rows(admin, "SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)) == [])
     finally:
         for s in sleepers:

@@ -19,7 +19,7 @@ import pytest
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
 from tests.integration import scenario_lab as sl
-from tests.integration.pg_lab import connect, execute, rows, scratch_database
+from opsbook.drills.postgres import connect, execute, rows, scratch_database
 from tests.integration.test_etl_pipeline_drill import SCHEMA as ETL_SCHEMA, SEED_SLA
 from tests.integration.prom_seed import api_traffic, scraped_after, unique_route
 from tests.integration.scenario_lab import scen_namespace  # noqa: F401 - fixture
