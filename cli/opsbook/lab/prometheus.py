@@ -375,8 +375,20 @@ class Prometheus(Service):
     def running(self) -> bool:
         return self.prometheus_running() or self.api_running() or self.node_exporter_running()
 
+    def node_exporter_reads_textfiles(self) -> bool:
+        """Whether the running node exporter has the textfile collector on ``textfile_dir`` (an older lab's has not)."""
+        pid = read_pid(self.node_pidfile)
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            return True  # gone, or no /proc: nothing to restart
+        return f"--collector.textfile.directory={self.textfile_dir}" in args
+
     def up(self) -> bool:
         self.config_changed = self.rules_changed = False
+        if self.node_exporter_running() and not self.node_exporter_reads_textfiles():
+            self.ctx.log("prometheus: restarting the node exporter with the textfile collector")
+            terminate(read_pid(self.node_pidfile), timeout=30)
         started = super().up()
         if not started and not (self.prometheus_running() and self.api_running() and self.node_exporter_running()):
             self.start()  # one of the three died (or an older lab ran no node exporter): start the missing one
