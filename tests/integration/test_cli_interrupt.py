@@ -25,17 +25,6 @@ from tests.helpers import OPSBOOK, poll, run_cli
 SLOW = json.dumps({"disk_space_growth_interval": 60})
 
 
-@pytest.fixture
-def inventory(tmp_path):
-    """An inventory of the test's own (its path makes the test's Ansible processes and lock its own)."""
-    inv = tmp_path / "inventory"
-    inv.mkdir()
-    (inv / "hosts.yml").write_text(
-        "all:\n  hosts:\n    lab-local:\n      ansible_connection: local\n"
-        "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n")
-    return inv
-
-
 def process_tree(pid: int) -> list[int]:
     """The processes below ``pid`` read from /proc (independent of opsbook.runner.descendants)."""
     parents = {}
@@ -162,12 +151,12 @@ def wait_for_module(run: Background, timeout: float = 60) -> list[int]:
 
 
 @pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupted_run_stops_ansible_records_the_partial_report_and_frees_the_lock(inventory, background,
+def test_interrupted_run_stops_ansible_records_the_partial_report_and_frees_the_lock(local_inventory, background,
                                                                                       signum, code):
-    run = background("run", "disk-space", "-i", str(inventory), "--remediate", "--json", "-e", SLOW)
+    run = background("run", "disk-space", "-i", str(local_inventory), "--remediate", "--json", "-e", SLOW)
     run.wait_line(r"^  - ")  # the first task event
     tree = wait_for_module(run)
-    assert ansible_processes(inventory)
+    assert ansible_processes(local_inventory)
     sent = time.monotonic()
     run.proc.send_signal(signum)
     assert run.wait(timeout=60) == code
@@ -177,7 +166,7 @@ def test_interrupted_run_stops_ansible_records_the_partial_report_and_frees_the_
 
     # no Ansible process is left: not ansible-playbook, not its workers (own sessions), not the module
     poll(lambda: not [p for p in tree if alive(p)], timeout=15)
-    assert ansible_processes(inventory) == []
+    assert ansible_processes(local_inventory) == []
 
     report = json.loads(run.stdout)
     assert report_errors(report) == []
@@ -190,31 +179,31 @@ def test_interrupted_run_stops_ansible_records_the_partial_report_and_frees_the_
     assert json.loads(run_cli("report", run_id, "--format", "json").stdout)["outcome"] == "interrupted"
 
     # the lock is free: the next remediating run starts at once and completes
-    again = run_cli("run", "disk-space", "-i", str(inventory), "--remediate", "--json", timeout=300)
+    again = run_cli("run", "disk-space", "-i", str(local_inventory), "--remediate", "--json", timeout=300)
     assert again.returncode == 0, again.stderr
 
 
-def test_a_second_remediating_run_refuses_naming_the_first_and_read_only_runs_are_not_held(inventory, background):
-    first = background("run", "disk-space", "-i", str(inventory), "--remediate", "-e", SLOW)
+def test_a_second_remediating_run_refuses_naming_the_first_and_read_only_runs_are_not_held(local_inventory, background):
+    first = background("run", "disk-space", "-i", str(local_inventory), "--remediate", "-e", SLOW)
     first.wait_line(r"^  - ")
 
-    refused = run_cli("run", "disk-space", "-i", str(inventory), "--remediate", timeout=120)
+    refused = run_cli("run", "disk-space", "-i", str(local_inventory), "--remediate", timeout=120)
     assert refused.returncode == 75, refused.stderr
     message = refused.stderr
-    assert f"another remediating run of disk-space against {inventory} is in progress" in message
+    assert f"another remediating run of disk-space against {local_inventory} is in progress" in message
     assert f"pid {first.proc.pid}" in message
     named = re.search(r"run (\d{8}T\d{6}Z-disk-space-[0-9a-f]{6}) \(pid \d+, started (\S+Z)\)", message)
     assert named, message
     assert "Ansible" not in message and "recorded" not in message  # refused before anything ran
 
     # read-only: a diagnosis and a check-mode run of the same scenario take no lock
-    read_only = run_cli("run", "disk-space", "-i", str(inventory), "--json", timeout=300)
+    read_only = run_cli("run", "disk-space", "-i", str(local_inventory), "--json", timeout=300)
     assert read_only.returncode == 0, read_only.stderr
-    check = run_cli("run", "disk-space", "-i", str(inventory), "--remediate", "-C", "--json", timeout=300)
+    check = run_cli("run", "disk-space", "-i", str(local_inventory), "--remediate", "-C", "--json", timeout=300)
     assert check.returncode == 0, check.stderr
 
     # --wait: the third run waits for the first, which is interrupted, then runs
-    third = background("run", "disk-space", "-i", str(inventory), "--remediate", "--wait", "120")
+    third = background("run", "disk-space", "-i", str(local_inventory), "--remediate", "--wait", "120")
     third.wait_line(rf"waiting up to 120s for run {named.group(1)}")
     first.proc.send_signal(signal.SIGINT)
     assert first.wait(timeout=60) == 130

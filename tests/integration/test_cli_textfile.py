@@ -26,17 +26,7 @@ def node_textfile():
     return lab_state()["services"]["prometheus"]
 
 
-@pytest.fixture
-def inventory(tmp_path):
-    inv = tmp_path / "inventory"
-    inv.mkdir()
-    (inv / "hosts.yml").write_text(
-        "all:\n  hosts:\n    lab-local:\n      ansible_connection: local\n"
-        "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n")
-    return inv
-
-
-def test_findings_reach_prometheus_through_the_node_exporter(node_textfile, inventory, tmp_path):
+def test_findings_reach_prometheus_through_the_node_exporter(node_textfile, local_inventory, tmp_path):
     directory = Path(node_textfile["textfile_dir"])
     assert directory.is_dir()
     status = json.loads(run_cli("lab", "status", "--json").stdout)["services"]["prometheus"]
@@ -46,7 +36,7 @@ def test_findings_reach_prometheus_through_the_node_exporter(node_textfile, inve
     variables = {"disk_space_paths": ["/", str(tmp_path)], "disk_space_warn_percent": 1,
                  "disk_space_crit_percent": 99}
     try:
-        proc = run_cli("run", "disk-space", "-i", str(inventory), "--json", "-e", json.dumps(variables),
+        proc = run_cli("run", "disk-space", "-i", str(local_inventory), "--json", "-e", json.dumps(variables),
                        "--prometheus-textfile", str(directory), timeout=300)
         report = json.loads(proc.stdout)
         assert proc.returncode == 1, proc.stderr  # action_needed, warning
@@ -78,8 +68,8 @@ def test_findings_reach_prometheus_through_the_node_exporter(node_textfile, inve
             os.unlink(target)  # the shared lab's node exporter keeps exposing a file left behind
 
 
-def test_a_file_the_collector_would_skip_is_a_usage_error(inventory, tmp_path):
-    proc = run_cli("run", "disk-space", "-i", str(inventory), "--prometheus-textfile", str(tmp_path / "m.txt"))
+def test_a_file_the_collector_would_skip_is_a_usage_error(local_inventory, tmp_path):
+    proc = run_cli("run", "disk-space", "-i", str(local_inventory), "--prometheus-textfile", str(tmp_path / "m.txt"))
     assert proc.returncode == 64
     assert "--prometheus-textfile" in proc.stderr and "reads only *.prom files" in proc.stderr
     assert list(tmp_path.glob("m.txt*")) == []
