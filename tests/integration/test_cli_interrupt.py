@@ -210,3 +210,19 @@ def test_a_second_remediating_run_refuses_naming_the_first_and_read_only_runs_ar
     assert re.search(r"run (\S+) recorded", "".join(first.stderr)).group(1) == named.group(1)  # the id it named
     assert third.wait(timeout=300) == 0, "".join(third.stderr)
     assert "running disk-space" in "".join(third.stderr)
+
+
+def test_respond_takes_the_same_lock_when_it_acts(local_inventory, background, tmp_path):
+    first = background("run", "disk-space", "-i", str(local_inventory), "--remediate", "-e", SLOW)
+    first.wait_line(r"^  - ")
+    respond = ("respond", "DiskSpaceRunningOut", "-i", str(local_inventory), "--no-incident",
+               "--report-dir", str(tmp_path / "reports"))
+    refused = run_cli(*respond, "--remediate", timeout=120)
+    assert refused.returncode == 75, refused.stderr
+    assert f"another remediating run of disk-space against {local_inventory} is in progress" in refused.stderr
+    assert f"pid {first.proc.pid}" in refused.stderr
+    # diagnose-only: no lock; and respond writes the textfile too
+    metrics = tmp_path / "disk.prom"
+    diagnosed = run_cli(*respond, "--prometheus-textfile", str(metrics), timeout=300)
+    assert diagnosed.returncode == 0, diagnosed.stderr
+    assert 'opsbook_run_outcome{scenario="disk-space",outcome="healthy"} 0\n' in metrics.read_text()
