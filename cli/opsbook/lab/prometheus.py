@@ -7,9 +7,9 @@ Two processes, both detached with a pidfile and a log under the lab dir: the lab
 evaluation intervals, a small retention). A third process is Debian's node exporter on
 127.0.0.1:19100 (``OPSBOOK_LAB_NODE_EXPORTER_PORT``; only the cpu, meminfo, filesystem and loadavg
 collectors, and the textfile collector reading ``<lab>/prometheus/textfile/*.prom``, where
-``opsbook run --prometheus-textfile`` can write), scraped as job ``node``; job ``kafka-jmx`` scrapes the lab broker's JMX exporter agent
-(``kafka.py``; down while Kafka is not running). Ready when ``/-/ready`` answers and the ``lab-api``
-target is up. Started with ``--web.enable-lifecycle``: a changed config or rule file is applied
+``opsbook run --prometheus-textfile`` can write), scraped as job ``node``; job ``kafka-jmx`` scrapes
+the lab broker's JMX exporter agent (``kafka.py``; down while Kafka is not running). Ready when
+``/-/ready`` answers and the ``lab-api`` target is up. Started with ``--web.enable-lifecycle``: a changed config or rule file is applied
 with ``POST /-/reload`` (SIGHUP for a Prometheus an older lab started without it).
 
 When the lab also runs Alertmanager (``--with alertmanager``, see ``alertmanager.py``) the config
