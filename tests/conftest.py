@@ -33,6 +33,18 @@ def state_dir(tmp_path_factory):
         os.environ["OPSBOOK_STATE_DIR"] = previous
 
 
+@pytest.fixture
+def local_inventory(tmp_path):
+    """An inventory of the test's own: host ``lab-local``, local connection, no service (its path is unique, so
+    the test's Ansible processes and run locks are its own). For scenarios that need none: disk-space."""
+    inv = tmp_path / "inventory"
+    inv.mkdir()
+    (inv / "hosts.yml").write_text(
+        "all:\n  hosts:\n    lab-local:\n      ansible_connection: local\n"
+        "      ansible_python_interpreter: \"{{ ansible_playbook_python }}\"\n")
+    return inv
+
+
 @pytest.fixture(scope="session")
 def lab():
     """The running lab's state (services with endpoints and passwords)."""

@@ -9,6 +9,7 @@ import click
 
 # Exit codes follow a run's outcome (module_utils.outcome has the table).
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (  # noqa: F401 - re-exported
+    EXIT_BUSY,
     EXIT_CRITICAL,
     EXIT_OK,
     EXIT_RUN_FAILED,

@@ -72,7 +72,8 @@ def opsbook(ctx: click.Context, verbose: int, quiet: bool, colour: bool | None) 
       opsbook backup --verify                 shortcuts: backup, maintenance weekly|monthly, dr rehearse
 
     \b
-    Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error.
+    Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, 4 run failed, 64 usage error,
+    75 another remediating run holds the scenario's lock, 130 interrupted (SIGINT), 143 (SIGTERM).
     """
     ctx.obj = App(verbosity=verbose, colour=colour, quiet=quiet)
 

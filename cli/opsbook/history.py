@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import OpsbookError, scrub
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import INTERRUPTED
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.state import default_state_dir, load_record, locked_dir
 
 RUN_SCHEMA = "opsbook.run/v1"
@@ -109,12 +110,23 @@ def _write_json(path: Path, data) -> None:
         os.fsync(handle.fileno())
 
 
+def run_outcome_word(report: dict) -> str:
+    """The run record's ``outcome``: the report's, ``run_failed`` when Ansible failed (an interruption says so)."""
+    if report["outcome"] == INTERRUPTED or not report["run"]["failed"]:
+        return report["outcome"]
+    return "run_failed"
+
+
 def record_run(report: dict, argv: list[str], directory: Path | None = None, keep: int = DEFAULT_KEEP,
-               max_age: float | None = parse_duration(DEFAULT_MAX_AGE), now: float | None = None) -> str:
-    """Keep ``report`` as a new run under ``directory`` (default :func:`runs_dir`); prune; return its id."""
+               max_age: float | None = parse_duration(DEFAULT_MAX_AGE), now: float | None = None,
+               run_id: str | None = None) -> str:
+    """Keep ``report`` as a new run under ``directory`` (default :func:`runs_dir`); prune; return its id.
+
+    ``run_id``: the id the run announced while it ran (its lock names it), else a new one.
+    """
     directory = Path(directory or runs_dir())
     started = epoch(report["started"])
-    run_id = new_run_id(started, report["scenario"])
+    run_id = run_id or new_run_id(started, report["scenario"])
     meta = {
         "schema": RUN_SCHEMA,
         "id": run_id,
@@ -124,7 +136,7 @@ def record_run(report: dict, argv: list[str], directory: Path | None = None, kee
         "command": ["opsbook"] + censor_argv(list(argv)),
         "check": report.get("check", False),
         "remediate": report.get("remediate", False),
-        "outcome": report["outcome"] if not report["run"]["failed"] else "run_failed",
+        "outcome": run_outcome_word(report),
         "status": report["status"],
         "exit_code": report["exit_code"],
         "duration": report["duration"],

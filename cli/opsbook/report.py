@@ -14,7 +14,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome im
 )
 
 OUTCOME_COLOUR = {"healthy": "green", "resolved": "green", "action_needed": "yellow", "unresolved": "red",
-                  "not_checked": "magenta"}
+                  "not_checked": "magenta", "interrupted": "red"}
 SECTIONS = ((DIAGNOSE, "DIAGNOSIS"), (REMEDIATE, "REMEDIATION"), (VERIFY, "VERIFICATION"))
 
 
@@ -101,6 +101,10 @@ def render(app, result) -> str:
         where = " on ".join(x for x in (failure.get("task"), failure.get("host")) if x)
         lines.append(app.style(f"\nrun failed{(' at ' + where) if where else ''}: {failure['message']}", fg="red"))
     lines.append("")
+    if result.interrupted:
+        lines.append(f"outcome: {app.style('INTERRUPTED', fg='red', bold=True)} by {result.signal_name}  (findings "
+                     f"until then: {status_counts([f for f in judged if is_verdict(f)])})   exit {result.exit_code}")
+        return "\n".join(lines)
     if result.failed:
         lines.append(f"outcome: {app.style('RUN FAILED', fg='red', bold=True)}  (findings before the failure: "
                      f"{status_counts([f for f in judged if is_verdict(f)])})")

@@ -26,7 +26,9 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings i
 )
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.outcome import (
     EXIT_RUN_FAILED,
+    INTERRUPTED,
     PhaseTracker,
+    interrupted_exit_code,
     run_outcome,
 )
 
@@ -42,6 +44,8 @@ ENV_ALLOW = (
 )
 # ...and every variable with one of these prefixes (kubernetes.core's connection variables).
 ENV_ALLOW_PREFIXES = ("K8S_AUTH_",)
+# The signals that interrupt a run: Ansible is cancelled, the partial report recorded, exit 128 + signal.
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass
@@ -60,11 +64,20 @@ class RunResult:
     hosts: set = field(default_factory=set)
     unreachable: set = field(default_factory=set)
     timeline: list[dict] = field(default_factory=list)
+    interrupted: int | None = None  # the signal that stopped the run (SIGINT, SIGTERM)
 
     @property
     def verdict(self) -> dict:
-        """``{outcome, initial_status, status, exit_code, hosts}`` (module_utils.outcome)."""
-        return run_outcome(self.findings, self.actions, self.hosts)
+        """``{outcome, initial_status, status, exit_code, hosts}`` (module_utils.outcome); an interrupted run's
+        outcome is ``interrupted`` and its exit code 128 + the signal, whatever its partial findings say."""
+        verdict = run_outcome(self.findings, self.actions, self.hosts)
+        if self.interrupted:
+            verdict.update(outcome=INTERRUPTED, exit_code=interrupted_exit_code(self.interrupted))
+        return verdict
+
+    @property
+    def signal_name(self) -> str | None:
+        return signal.Signals(self.interrupted).name if self.interrupted else None
 
     @property
     def status(self) -> str:
@@ -86,10 +99,15 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return interrupted_exit_code(self.interrupted)
         return EXIT_RUN_FAILED if self.failed else self.verdict["exit_code"]
 
     def as_dict(self) -> dict:
         verdict = self.verdict
+        run = {"status": self.runner_status, "rc": self.rc, "failed": self.failed}
+        if self.interrupted:
+            run["signal"] = self.signal_name
         return {
             "schema": REPORT_SCHEMA,
             "scenario": self.scenario,
@@ -102,7 +120,7 @@ class RunResult:
             "initial_status": verdict["initial_status"],
             "status": verdict["status"],
             "exit_code": self.exit_code,
-            "run": {"status": self.runner_status, "rc": self.rc, "failed": self.failed},
+            "run": run,
             "hosts": sorted(h for h in self.hosts if h),
             "host_outcomes": {h: v for h, v in verdict["hosts"].items() if h},
             "findings": self.findings,
@@ -125,7 +143,8 @@ class RunResult:
                    actions=list(report.get("actions") or []), failures=list(report.get("failures") or []),
                    hosts=set(report.get("hosts") or []) | {f.get("host") for f in findings if f.get("host")},
                    unreachable={f["host"] for f in findings if f.get("check") == "ansible_host_reachable" and f.get("host")},
-                   timeline=list(report.get("timeline") or []))
+                   timeline=list(report.get("timeline") or []),
+                   interrupted=int(signal.Signals[run["signal"]]) if run.get("signal") else None)
 
 
 TIMELINE_EVENTS = {"runner_on_ok": "ok", "runner_on_failed": "failed", "runner_on_unreachable": "unreachable"}
@@ -244,6 +263,35 @@ def scrub_artifacts_env(artifacts: Path) -> None:
         os.replace(tmp, command)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (from /proc), parents before their children."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+        except OSError:  # gone meanwhile
+            continue
+        ppid = int(stat.rpartition(")")[2].split()[1])  # the command name in (...) may hold spaces
+        children.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(0), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pids: list[int], signum: int = signal.SIGKILL) -> None:
+    """Signal every process in ``pids`` (those already gone are skipped)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
 @contextlib.contextmanager
 def isolated_environment(env: dict):
     """``os.environ`` is exactly ``env`` inside (ansible-runner seeds the run with a copy of it)."""
@@ -334,14 +382,23 @@ def run_playbook(
     private = Path(tempfile.mkdtemp(prefix="opsbook-run-"))
     artifacts = Path(artifacts_dir) if artifacts_dir else private / "artifacts"
     cmdline = ["--check", "--diff"] if check else []
-    interrupted = []
+    interrupted: list[int] = []
 
-    def on_sigint(signum, frame):  # first Ctrl-C cancels Ansible cleanly; the run reports it
-        interrupted.append(signum)
-        if progress:
-            progress("  interrupted: cancelling the run ...")
+    def on_signal(signum, frame):  # SIGINT (Ctrl-C) or SIGTERM: cancel Ansible; the run reports what it had
+        if not interrupted:
+            interrupted.append(signum)
+            if progress:
+                progress(f"  interrupted ({signal.Signals(signum).name}): cancelling the run ...")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    def cancel() -> bool:
+        """ansible-runner's cancel callback: on an interruption, first kill the whole tree under us, since
+        ansible-runner kills only ansible-playbook's process group and Ansible's workers run in sessions
+        of their own (a worker would finish its task, a remediation step, after the run was stopped)."""
+        if interrupted:
+            kill_tree(descendants(os.getpid()))
+        return bool(interrupted)
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in INTERRUPT_SIGNALS}
     try:
         os.chmod(private, 0o700)
         worker_dir = f"/tmp/opsbook-worker-{uuid.uuid4().hex}" if node else None
@@ -353,7 +410,8 @@ def run_playbook(
             verbosity=max(0, verbosity - 2) or None,
             quiet=True,
             timeout=timeout,
-            settings={"suppress_ansible_output": True},
+            # pexpect_timeout: how often the cancel callback is polled when Ansible prints nothing
+            settings={"suppress_ansible_output": True, "pexpect_timeout": 1},
         )
         handler = EventCollector(result, progress, verbosity,
                                  ansible_output or (progress if hasattr(progress, "event") else None))
@@ -368,7 +426,7 @@ def run_playbook(
                     node, private, artifacts, dict(job, playbook=f"opsbook.runbooks.{Path(playbook).stem}",
                                                    cmdline=" ".join(shlex.quote(a) for a in cmdline),
                                                    envvars=node_env(runner_env(), node)),
-                    handler, worker_dir, timeout=timeout, cancel=lambda: bool(interrupted))
+                    handler, worker_dir, timeout=timeout, cancel=cancel)
             runner = SimpleNamespace(status=status, rc=rc, stdout=io.StringIO(explanation))
         else:
             with isolated_environment(runner_env()), shown:
@@ -380,20 +438,24 @@ def run_playbook(
                     inventory=[str(i) for i in inventories],
                     cmdline=" ".join(shlex.quote(a) for a in cmdline) or None,
                     event_handler=handler,
-                    cancel_callback=lambda: bool(interrupted),
+                    cancel_callback=cancel,
                     **job,
                 )
         result.runner_status = runner.status
         result.rc = runner.rc
-        if runner.status == "canceled":
-            result.failures.append({"host": None, "task": None, "message": "cancelled by the user (Ctrl-C)"})
+        if interrupted:
+            result.interrupted = interrupted[0]
+            result.failures.append({"host": None, "task": None,
+                                    "message": f"interrupted by {result.signal_name}: Ansible was stopped "
+                                               f"({runner.status}); the findings are those reported until then"})
         elif runner.status == "timeout":
             result.failures.append({"host": None, "task": None, "message": f"the run exceeded {timeout}s"})
         elif result.failed and not result.failures:
             tail = scrub((runner.stdout.read() if runner.stdout else "").strip()[-2000:])
             result.failures.append({"host": None, "task": None, "message": tail or f"ansible rc {runner.rc}"})
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if artifacts_dir:
             scrub_artifacts_env(Path(artifacts_dir))
         result.finished = time.time()

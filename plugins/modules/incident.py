@@ -187,7 +187,7 @@ EXAMPLES = r"""
       email: {host: smtp.example.com, port: 587, starttls: true, sender: opsbook@example.com, to: [sre-oncall@example.com]}
   register: incident
 
-- name: The alert cleared (the rulebook's resolved event): date it in its incident
+- name: Date a cleared alert (the rulebook's resolved event) in its incident
   opsbook.runbooks.incident:
     alert: "{{ ansible_eda.event.alert }}"
 """

@@ -12,16 +12,17 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.state impo
 from opsbook.app import EXIT_USAGE
 from opsbook.commands.run import (
     HISTORY_OPTIONS,
+    LOCK_OPTIONS,
     OUTPUT_OPTIONS,
     TARGET_OPTIONS,
     VARS_OPTIONS,
     make_vault,
+    new_run_id,
     options,
     parse_extra_vars,
-    record_history,
+    publish,
     resolve_inventory,
-    show_report,
-    write_report,
+    run_lock,
 )
 
 ALERT_KEYS = ("status", "labels", "annotations", "startsAt", "endsAt", "fingerprint", "generatorURL")
@@ -134,11 +135,12 @@ def report_path(directory: Path, scenario: str) -> Path:
               envvar="OPSBOOK_REPORT_DIR", show_envvar=True, show_default="$OPSBOOK_STATE_DIR/reports or ~/.local/state/opsbook/reports",
               help="Write the report to DIR/<timestamp>-<scenario>.json (atomically).")
 @click.option("--no-incident", is_flag=True, help="Do not run playbooks/incident.yml after the scenario.")
-@options(*OUTPUT_OPTIONS, *HISTORY_OPTIONS)
+@options(*OUTPUT_OPTIONS, *LOCK_OPTIONS, *HISTORY_OPTIONS)
 @click.pass_obj
 def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerprint, remediate, allow, inventories,
             limit, extra_vars, ask_vault_pass, vault_password_file, vault_ids, report_dir, no_incident, as_json,
-            report_file, artifacts_dir, timeout, verbose, no_history, history_keep, history_max_age):
+            report_file, prometheus_textfile, artifacts_dir, timeout, verbose, lock_wait, no_history, history_keep,
+            history_max_age):
     """Run the scenario the catalogue maps ALERTNAME to, diagnose-only unless allowed.
 
     \b
@@ -163,7 +165,9 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
     startsAt, fingerprint, ...}. The report is written to --report-dir (and --report PATH);
     afterwards, if the collection has playbooks/incident.yml, it runs against the same inventory
     with opsbook_incident_report (the report's path) and opsbook_incident_alert (--no-incident: not).
-    The exit code is the scenario's (see `opsbook run --help`).
+    The exit code is the scenario's (see `opsbook run --help`). A remediating response holds the
+    scenario's lock as `opsbook run --remediate` does (another holding it: exit 75, or --wait);
+    an interrupted one (SIGINT 130, SIGTERM 143) still expires its silence and runs no incident.
 
     \b
     Examples:
@@ -205,30 +209,31 @@ def respond(app, alertname, labels, annotations, alert_json, starts_at, fingerpr
                   vault=vault)
     silence = collection_root() / "playbooks" / "alert_silence.yml"
     silenced = act and alert["status"] == "firing" and silence.is_file()
-    if silenced:  # the alert's own silence while the run works on it (opsbook_respond_silence: false in the inventory: not)
-        comment = (f"opsbook respond {alertname} -> {entry.name} (remediating), "
-                   f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
-        show_silence(app, run_playbook("alert_silence", silence, paths,
-                                       dict(variables, **silence_vars(alert, "present", comment, timeout)),
-                                       **common), "present")
-    try:
-        result = run_playbook(entry.name, entry.playbook_path, paths, dict(variables, opsbook_alert=alert),
-                              remediate=act, artifacts_dir=artifacts_dir, **common)
-    finally:
-        if silenced:
+    run_id = new_run_id(entry.name)
+    with run_lock(app, entry.name, paths, run_id, lock_wait, active=act):
+        if silenced:  # the alert's own silence while the run works on it (opsbook_respond_silence: false: not)
+            comment = (f"opsbook respond {alertname} -> {entry.name} (remediating), "
+                       f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}")
             show_silence(app, run_playbook("alert_silence", silence, paths,
-                                           dict(variables, **silence_vars(alert, "absent", comment, timeout)),
-                                           **common), "absent")
-    report = show_report(app, result, as_json)
-    saved = report_path(report_dir, entry.name)
-    write_report(saved, report)
-    if report_file:
-        write_report(report_file, report)
-    app.display_info(f"report: {saved}")
-    record_history(app, report, no_history, history_keep, history_max_age)
+                                           dict(variables, **silence_vars(alert, "present", comment, timeout)),
+                                           **common), "present")
+        try:
+            result = run_playbook(entry.name, entry.playbook_path, paths, dict(variables, opsbook_alert=alert),
+                                  remediate=act, artifacts_dir=artifacts_dir, **common)
+        finally:
+            if silenced:
+                show_silence(app, run_playbook("alert_silence", silence, paths,
+                                               dict(variables, **silence_vars(alert, "absent", comment, timeout)),
+                                               **common), "absent")
+        saved = report_path(report_dir, entry.name)
+        report = publish(app, result, run_id, as_json, [saved, report_file], prometheus_textfile, no_history,
+                         history_keep, history_max_age)
+        app.display_info(f"report: {saved}")
 
     incident = collection_root() / "playbooks" / "incident.yml"
-    if no_incident or not incident.is_file():
+    if result.interrupted:
+        app.display_info(f"incident: not run, the response was interrupted ({result.signal_name})")
+    elif no_incident or not incident.is_file():
         app.display_debug(f"incident: {'--no-incident' if no_incident else 'no playbooks/incident.yml'}, skipped")
     else:
         app.display_info(f"incident: running {incident.name}")

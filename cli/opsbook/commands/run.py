@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from pathlib import Path
 
 import click
@@ -96,6 +98,11 @@ OUTPUT_OPTIONS = (
                  help="Print the report as JSON on stdout (schema opsbook.report/v2, shipped as opsbook/schemas/report-v2.json)."),
     click.option("--report", "--json-out", "report_file", type=click.Path(dir_okay=False, writable=True, path_type=Path),
                  help="Also write the JSON report to this file (atomically)."),
+    click.option("--prometheus-textfile", "prometheus_textfile", metavar="PATH",
+                 type=click.Path(writable=True, path_type=Path), callback=lambda ctx, param, value: _textfile(value),
+                 help="Also write the run's findings and outcome as metrics for the node exporter's textfile collector "
+                      "(atomically, 0644): PATH is a *.prom file, or a directory (then opsbook_<scenario>.prom in it). "
+                      "One file per scenario: several scenarios writing into one directory need distinct files."),
     click.option("--artifacts-dir", type=click.Path(file_okay=False, path_type=Path),
                  help="Keep ansible-runner's artifacts (events, stdout) here; secrets are censored."),
     click.option("--timeout", type=click.IntRange(min=1), default=3600, show_default=True,
@@ -120,6 +127,11 @@ NODE_OPTIONS = (
                  help="The node's ansible-runner (default: ansible-runner on its PATH; its directory goes first on "
                       "the run's PATH)."),
 )
+LOCK_OPTIONS = (
+    click.option("--wait", "lock_wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+                 help="A remediating run holds a lock per scenario and inventory: when another run holds it, wait up "
+                      "to SECONDS for it (default 0: refuse at once, exit 75). Read-only runs take no lock."),
+)
 HISTORY_OPTIONS = (
     click.option("--no-history", is_flag=True, envvar="OPSBOOK_NO_HISTORY", show_envvar=True,
                  help="Do not record this run in the history (`opsbook history`)."),
@@ -129,6 +141,16 @@ HISTORY_OPTIONS = (
                  show_default=True, show_envvar=True, callback=lambda ctx, param, value: _age(value),
                  help="Drop recorded runs older than AGE (90s, 30m, 12h, 30d, 1w)."),
 )
+
+
+def _textfile(value: Path | None) -> Path | None:
+    from opsbook.textfile import textfile_path
+
+    try:
+        value is None or textfile_path(value, "scenario")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--prometheus-textfile")
+    return value
 
 
 def _age(value: str) -> float:
@@ -206,7 +228,8 @@ def write_html(app, path: Path, report: dict, run_id: str | None) -> None:
     write_atomic(Path(path), render_html(report, run_id, ["opsbook"] + censor_argv(list(app.argv)), history))
 
 
-def record_history(app, report: dict, no_history: bool, keep: int, max_age: float) -> str | None:
+def record_history(app, report: dict, no_history: bool, keep: int, max_age: float,
+                   run_id: str | None = None) -> str | None:
     """Keep the run under <state>/runs (opsbook.history) and say its id; a failure to record is a warning."""
     if no_history:
         return None
@@ -214,12 +237,66 @@ def record_history(app, report: dict, no_history: bool, keep: int, max_age: floa
     from opsbook.history import record_run, runs_dir
 
     try:
-        run_id = record_run(report, app.argv, keep=keep, max_age=max_age)
+        run_id = record_run(report, app.argv, keep=keep, max_age=max_age, run_id=run_id)
     except (OSError, ValueError, KeyError, OpsbookError) as exc:  # the run's result matters more than its record
         app.display_warning(f"run not recorded in {runs_dir()}: {exc}")
         return None
     app.display_info(f"run {run_id} recorded: `opsbook report {run_id}` shows it again")
     return run_id
+
+
+def write_textfile(app, path: Path, report: dict) -> None:
+    """The report as node exporter textfile metrics (opsbook.textfile); a failure to write is a warning."""
+    from opsbook import textfile
+
+    try:
+        written = textfile.write(path, report)
+    except (OSError, ValueError) as exc:  # the run's result matters more than its metrics
+        app.display_warning(f"metrics not written to {path}: {exc}")
+        return
+    app.display_debug(f"metrics written to {written}")
+
+
+def new_run_id(scenario: str) -> str:
+    """The id the run is known by from its start: its lock names it, the history records it."""
+    from opsbook.history import new_run_id as make
+
+    return make(time.time(), scenario)
+
+
+def run_lock(app, scenario: str, paths: list[Path], run_id: str, wait: float, active: bool) -> contextlib.ExitStack:
+    """``with run_lock(...):`` the scenario's lock for a remediating run (``active``), else nothing.
+
+    Held: exit 75 naming the other run (its id, pid, start), after waiting ``wait`` seconds for it.
+    """
+    from opsbook.app import EXIT_BUSY
+    from opsbook.history import censor_argv
+    from opsbook.runlock import RunLocked, describe_holder, scenario_lock
+
+    stack = contextlib.ExitStack()
+    if not active:
+        return stack
+    on_wait = lambda holder: app.display_info(  # noqa: E731
+        f"waiting up to {wait:g}s for {describe_holder(holder)} of {scenario} to finish ...")
+    try:
+        stack.enter_context(scenario_lock(scenario, paths, run_id, wait=wait,
+                                          command=["opsbook"] + censor_argv(app.argv), on_wait=on_wait))
+    except RunLocked as exc:
+        app.abort(str(exc), EXIT_BUSY)
+    return stack
+
+
+def publish(app, result, run_id: str, as_json: bool, report_files, prometheus_textfile: Path | None,
+            no_history: bool, keep: int, max_age: float) -> dict:
+    """Everything a finished (or interrupted) run leaves: the report printed and written, metrics, history."""
+    report = show_report(app, result, as_json)
+    for path in report_files:
+        if path:
+            write_report(path, report)
+    if prometheus_textfile:
+        write_textfile(app, prometheus_textfile, report)
+    record_history(app, report, no_history, keep, max_age, run_id)
+    return report
 
 
 def show_report(app, result, as_json: bool) -> dict:
@@ -242,7 +319,7 @@ RUN_OPTIONS = (
                       "workload (namespace/name on Kubernetes) or namespace a refused step names in its message."),
     click.option("--yes", "confirm_all", is_flag=True,
                  help="Confirm every target the scenario's plan names (needs --remediate; try -C first)."),
-    *VARS_OPTIONS, *OUTPUT_OPTIONS, HTML_OPTION, *NODE_OPTIONS, *HISTORY_OPTIONS,
+    *VARS_OPTIONS, *OUTPUT_OPTIONS, HTML_OPTION, *NODE_OPTIONS, *LOCK_OPTIONS, *HISTORY_OPTIONS,
 )
 
 
@@ -276,8 +353,10 @@ def run(app, scenario, **opts):
     action_needed   1/2   problems found (warning/critical), nothing was changed
     unresolved        2   remediation ran or failed, and the problem remains
     not_checked       3   no check gave a verdict (no service configured?)
-    (run failed)      4   Ansible failed, timed out or was cancelled
+    (run failed)      4   Ansible failed or timed out
     (usage error)    64   bad options or variables
+    (busy)           75   another remediating run of SCENARIO on the inventory holds its lock
+    interrupted  130/143  SIGINT (Ctrl-C) / SIGTERM: Ansible stopped, the partial report recorded
 
     \b
     Examples:
@@ -290,19 +369,27 @@ def run(app, scenario, **opts):
       opsbook run kafka-consumer-lag --html lag.html    # also a page to share (timeline, trends)
       opsbook run health-check --node lab               # on the lab's execution node, over ssh
       opsbook run health-check -i prod/ --node ops@runner1:22 --node-key ~/.ssh/opsbook --node-runner /opt/opsbook/bin/ansible-runner
+      opsbook run health-check --prometheus-textfile /var/lib/prometheus/node-exporter/
+      opsbook run api-down --remediate --wait 300       # queue behind another remediating api-down run
 
     \b
     Destructive steps (stop, scale to zero, purge, terminate, replace) run only for the targets
     confirmed with --confirm TARGET or --yes; otherwise they are refused with a warning naming
     the exact --confirm value. With -C the report lists what each confirmation would allow.
+
+    \b
+    A remediating run (--remediate, not -C) holds a lock per scenario and inventory under the
+    state directory: a second one refuses (exit 75), naming the run that holds it, or waits
+    --wait SECONDS for it. SIGINT or SIGTERM stops Ansible; the findings so far are reported and
+    recorded with the outcome `interrupted`, and the run exits 130 (SIGINT) or 143 (SIGTERM).
     """
     return run_scenario(app, scenario, **opts)
 
 
 def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, confirm_all, extra_vars,
-                 ask_vault_pass, vault_password_file, vault_ids, as_json, report_file, artifacts_dir, timeout,
-                 verbose, html_file, node, node_key, node_known_hosts, node_runner, no_history, history_keep,
-                 history_max_age, preset: dict | None = None):
+                 ask_vault_pass, vault_password_file, vault_ids, as_json, report_file, prometheus_textfile,
+                 artifacts_dir, timeout, verbose, html_file, lock_wait, node, node_key, node_known_hosts,
+                 node_runner, no_history, history_keep, history_max_age, preset: dict | None = None):
     """What `opsbook run SCENARIO` does; ``preset`` are a shortcut's variables (-e given by hand win)."""
     from opsbook.catalog import load_catalog
 
@@ -324,35 +411,35 @@ def run_scenario(app, scenario, inventories, limit, check, remediate, confirm, c
     vault = make_vault(ask_vault_pass, vault_password_file, vault_ids)
     node = resolve_node(node, node_key, node_known_hosts, node_runner)
 
-    app.display_info(f"running {scenario} against {', '.join(str(p) for p in paths)}"
-                     f"{' in check mode' if check else ''}{' with remediation' if remediate else ''}"
-                     f"{f' on node {node.label}' if node else ''}")
+    run_id = new_run_id(scenario)
     from opsbook.remote import NodeError
 
-    try:
-        result = run_playbook(
-            scenario,
-            entry.playbook_path,
-            paths,
-            variables,
-            check=check,
-            remediate=remediate,
-            confirm=confirm,
-            confirm_all=confirm_all,
-            limit=limit,
-            verbosity=app.verbosity,
-            timeout=timeout,
-            artifacts_dir=artifacts_dir,
-            progress=app.progress(),
-            vault=vault,
-            node=node,
-        )
-    except NodeError as exc:
-        app.abort(str(exc), EXIT_RUN_FAILED)
-    report = show_report(app, result, as_json)
-    if report_file:
-        write_report(report_file, report)
-    run_id = record_history(app, report, no_history, history_keep, history_max_age)
+    with run_lock(app, scenario, paths, run_id, lock_wait, active=remediate and not check):
+        app.display_info(f"running {scenario} against {', '.join(str(p) for p in paths)}"
+                         f"{' in check mode' if check else ''}{' with remediation' if remediate else ''}"
+                         f"{f' on node {node.label}' if node else ''}")
+        try:
+            result = run_playbook(
+                scenario,
+                entry.playbook_path,
+                paths,
+                variables,
+                check=check,
+                remediate=remediate,
+                confirm=confirm,
+                confirm_all=confirm_all,
+                limit=limit,
+                verbosity=app.verbosity,
+                timeout=timeout,
+                artifacts_dir=artifacts_dir,
+                progress=app.progress(),
+                vault=vault,
+                node=node,
+            )
+        except NodeError as exc:
+            app.abort(str(exc), EXIT_RUN_FAILED)
+        report = publish(app, result, run_id, as_json, [report_file], prometheus_textfile, no_history, history_keep,
+                         history_max_age)
     if html_file:
         write_html(app, html_file, report, run_id)
     return result.exit_code

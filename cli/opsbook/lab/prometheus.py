@@ -6,9 +6,10 @@ Two processes, both detached with a pidfile and a log under the lab dir: the lab
 ``prometheus`` with a generated config (jobs ``prometheus`` and ``lab-api``, 1 s scrape and
 evaluation intervals, a small retention). A third process is Debian's node exporter on
 127.0.0.1:19100 (``OPSBOOK_LAB_NODE_EXPORTER_PORT``; only the cpu, meminfo, filesystem and loadavg
-collectors), scraped as job ``node``; job ``kafka-jmx`` scrapes the lab broker's JMX exporter agent
-(``kafka.py``; down while Kafka is not running). Ready when ``/-/ready`` answers and the ``lab-api``
-target is up. Started with ``--web.enable-lifecycle``: a changed config or rule file is applied
+collectors, and the textfile collector reading ``<lab>/prometheus/textfile/*.prom``, where
+``opsbook run --prometheus-textfile`` can write), scraped as job ``node``; job ``kafka-jmx`` scrapes
+the lab broker's JMX exporter agent (``kafka.py``; down while Kafka is not running). Ready when
+``/-/ready`` answers and the ``lab-api`` target is up. Started with ``--web.enable-lifecycle``: a changed config or rule file is applied
 with ``POST /-/reload`` (SIGHUP for a Prometheus an older lab started without it).
 
 When the lab also runs Alertmanager (``--with alertmanager``, see ``alertmanager.py``) the config
@@ -187,6 +188,8 @@ class Prometheus(Service):
         self.api_logfile = self.dir / "labapi.log"
         self.node_pidfile = self.dir / "node-exporter.pid"
         self.node_logfile = self.dir / "node-exporter.log"
+        # the node exporter's textfile collector reads <lab>/prometheus/textfile/*.prom (opsbook run --prometheus-textfile)
+        self.textfile_dir = self.dir / "textfile"
 
     def check_tools(self) -> None:
         self.prometheus = require_tool("prometheus", INSTALL)
@@ -208,6 +211,7 @@ class Prometheus(Service):
 
     def prepare(self) -> None:
         self.data.mkdir(parents=True, exist_ok=True)
+        self.textfile_dir.mkdir(parents=True, exist_ok=True)
         alerting = None
         if self.alerting():
             from .alertmanager import lab_port
@@ -311,6 +315,7 @@ class Prometheus(Service):
             self.ctx.log(f"prometheus: starting the node exporter on {self.node_exporter_url}")
             spawn([self.node_exporter, f"--web.listen-address={self.ctx.host}:{self.node_exporter_port}",
                    "--collector.disable-defaults", *(f"--collector.{c}" for c in NODE_EXPORTER_COLLECTORS),
+                   "--collector.textfile", f"--collector.textfile.directory={self.textfile_dir}",
                    "--log.level=warn"], self.node_logfile, self.node_pidfile)
             wait_running(self.node_pidfile, self.node_logfile, self.node_exporter_ready, 20,
                          f"the node exporter on {self.node_exporter_url}", "prometheus-node-exporter")
@@ -370,8 +375,20 @@ class Prometheus(Service):
     def running(self) -> bool:
         return self.prometheus_running() or self.api_running() or self.node_exporter_running()
 
+    def node_exporter_reads_textfiles(self) -> bool:
+        """Whether the running node exporter has the textfile collector on ``textfile_dir`` (an older lab's has not)."""
+        pid = read_pid(self.node_pidfile)
+        try:
+            args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            return True  # gone, or no /proc: nothing to restart
+        return f"--collector.textfile.directory={self.textfile_dir}" in args
+
     def up(self) -> bool:
         self.config_changed = self.rules_changed = False
+        if self.node_exporter_running() and not self.node_exporter_reads_textfiles():
+            self.ctx.log("prometheus: restarting the node exporter with the textfile collector")
+            terminate(read_pid(self.node_pidfile), timeout=30)
         started = super().up()
         if not started and not (self.prometheus_running() and self.api_running() and self.node_exporter_running()):
             self.start()  # one of the three died (or an older lab ran no node exporter): start the missing one
@@ -402,6 +419,7 @@ class Prometheus(Service):
             "node_exporter_port": self.node_exporter_port,
             "node_exporter_url": self.node_exporter_url,
             "node_exporter_log": str(self.node_logfile),
+            "textfile_dir": str(self.textfile_dir),
             "scrape_interval": "1s",
             "rules_dir": str(self.rules_dir) if self.alerting() else None,
             "config": str(self.conf),

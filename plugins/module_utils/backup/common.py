@@ -21,8 +21,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +29,7 @@ import shutil
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.lock import Locked, file_lock
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
@@ -48,7 +47,7 @@ _LABEL_RE = re.compile(r"[^A-Za-z0-9_.]+")
 _CHUNK = 1024 * 1024
 
 
-class BackupLocked(OpsbookError):
+class BackupLocked(Locked):
     """Another backup holds the location's lock."""
 
 
@@ -140,56 +139,19 @@ def ensure_location(location, create=True):
     return location
 
 
-class location_lock(object):
-    """``with location_lock(path, wait=30):`` - exclusive writer lock on a location.
+def location_lock(location, wait=0.0, poll=0.2):
+    """``with location_lock(path, wait=30):`` - exclusive writer lock on a location (``common.lock.file_lock``).
 
     Waits up to ``wait`` seconds (0: do not wait) and then raises :class:`BackupLocked`.
     The lock is an ``flock`` on a file, so it is released when the process dies.
     """
+    path = os.path.join(location, LOCK_FILE)
 
-    def __init__(self, location, wait=0.0, poll=0.2):
-        self.path = os.path.join(location, LOCK_FILE)
-        self.wait = max(0.0, float(wait or 0))
-        self.poll = poll
-        self.fd = None
+    def busy(holder, waited):
+        pid = " (pid %s)" % holder["pid"] if holder.get("pid") else ""
+        return "another backup is writing to %s%s (waited %ss; lock file %s)" % (location, pid, int(waited), path)
 
-    def __enter__(self):
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.time() + self.wait
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except (IOError, OSError) as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.time() >= deadline:
-                    holder = self._holder()
-                    os.close(self.fd)
-                    self.fd = None
-                    raise BackupLocked(
-                        "another backup is writing to %s%s (waited %ss; lock file %s)"
-                        % (os.path.dirname(self.path), holder, int(self.wait), self.path)
-                    )
-                time.sleep(self.poll)
-        os.ftruncate(self.fd, 0)
-        os.write(self.fd, ("%d\n" % os.getpid()).encode())
-        return self
-
-    def _holder(self):
-        try:
-            with open(self.path) as handle:
-                pid = handle.read().strip()
-            return " (pid %s)" % pid if pid else ""
-        except (IOError, OSError):
-            return ""
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-        return False
+    return file_lock(path, wait=wait, poll=poll, busy=busy, error=BackupLocked)
 
 
 class Staging(object):

@@ -33,6 +33,9 @@ UNKNOWN = "unknown"
 
 STATUSES = (OK, UNKNOWN, WARNING, CRITICAL)
 _SEVERITY = dict((name, rank) for rank, name in enumerate(STATUSES))
+# A status as a number, the monitoring plugins' convention (0 ok, 1 warning, 2 critical, 3 unknown) that a
+# run's exit codes follow (outcome.EXIT_*): the value of the opsbook_finding_status metric.
+STATUS_CODES = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
 
 ABOVE = "above"
 BELOW = "below"
@@ -56,6 +59,12 @@ def severity(status):
         return _SEVERITY[status]
     except KeyError:
         raise FindingError("unknown status %r: expected one of %s" % (status, ", ".join(STATUSES)))
+
+
+def status_code(status):
+    """``status`` as a number: ok 0, warning 1, critical 2, unknown 3 (``STATUS_CODES``)."""
+    severity(status)  # FindingError for a word outside the vocabulary
+    return STATUS_CODES[status]
 
 
 def worst(statuses, default=OK):

@@ -18,7 +18,9 @@ A finding that names its ``phase`` keeps it.  Per host, then for the run:
 - ``not_checked`` (3): no check gave a verdict (none ran, or none was configured).
 
 ``action_needed`` exits 2 when the worst finding is critical, else 1.  A run that failed
-exits 4 whatever its findings (the CLI decides that); a usage error exits 64.
+exits 4 whatever its findings (the CLI decides that); a usage error exits 64.  A run stopped by
+SIGINT or SIGTERM is ``interrupted`` whatever it found until then and exits 128 + the signal
+(130, 143); a remediating run refused because another holds its scenario's lock exits 75.
 Findings with ``state: not_configured`` (the inventory names no such service) or
 ``state: measured`` (a time to recovery) are reported but are no verdict.
 A silence (actions ``silence``, ``expire_silence``) is bookkeeping of the alerting, not a change of the
@@ -49,6 +51,8 @@ UNRESOLVED = "unresolved"
 ACTION_NEEDED = "action_needed"
 NOT_CHECKED = "not_checked"
 OUTCOMES = (HEALTHY, RESOLVED, UNRESOLVED, ACTION_NEEDED, NOT_CHECKED)
+# Not a verdict: the run was stopped by a signal before it could give one (its findings are partial).
+INTERRUPTED = "interrupted"
 # Which host's outcome speaks for the run: the most urgent one.
 _PRECEDENCE = (UNRESOLVED, ACTION_NEEDED, RESOLVED, HEALTHY, NOT_CHECKED)
 
@@ -58,6 +62,8 @@ EXIT_CRITICAL = 2
 EXIT_NOT_CHECKED = 3
 EXIT_RUN_FAILED = 4
 EXIT_USAGE = 64
+EXIT_BUSY = 75  # sysexits' EX_TEMPFAIL: another remediating run holds the scenario's lock; try again later
+EXIT_SIGNAL_BASE = 128  # an interrupted run exits 128 + the signal's number, as a shell reports it
 # Actions that change Alertmanager, not the system: a run that only silenced its alerts remediated nothing.
 BOOKKEEPING_ACTIONS = ("silence", "expire_silence")
 
@@ -134,6 +140,11 @@ def run_outcome(findings, actions=(), hosts=()):
     result = {"outcome": outcome, "initial_status": initial, "status": status, "hosts": per_host}
     result["exit_code"] = exit_code(outcome, [h["status"] for h in judged if h["outcome"] == outcome])
     return result
+
+
+def interrupted_exit_code(signum):
+    """The exit code of a run stopped by signal ``signum``: 130 for SIGINT (2), 143 for SIGTERM (15)."""
+    return EXIT_SIGNAL_BASE + int(signum)
 
 
 def exit_code(outcome, statuses=()):

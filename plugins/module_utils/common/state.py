@@ -10,8 +10,11 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.opsbook.runbooks.plugins.module_utils.backup.common import location_lock
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.lock import file_lock
+
+# The lock of a state directory (run history, incident records, freezes); backup locations have their own.
+STATE_LOCK_FILE = ".opsbook-state.lock"
 
 
 def default_state_dir(kind, env=None):
@@ -40,7 +43,7 @@ def load_record(path, schema, error, what="record"):
 
 
 class locked_dir(object):
-    """``with locked_dir(state_dir, busy, error):`` create the directory (0700) and hold its ``flock`` (30 s).
+    """``with locked_dir(state_dir, busy, error):`` create the directory (0700) and hold its ``flock`` (30 s) on ``STATE_LOCK_FILE``.
 
     ``busy``: the message of ``error`` raised when another writer holds it that long.
     """
@@ -56,7 +59,7 @@ class locked_dir(object):
         except OSError:
             if not os.path.isdir(self.state_dir):
                 raise InvalidInput("state_dir: cannot create %s" % self.state_dir)
-        self.lock = location_lock(self.state_dir, wait=self.wait)
+        self.lock = file_lock(os.path.join(self.state_dir, STATE_LOCK_FILE), wait=self.wait)
         try:
             self.lock.__enter__()
         except OpsbookError:

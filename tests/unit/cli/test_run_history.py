@@ -62,7 +62,7 @@ def test_the_command_line_is_kept_censored(argv, censored):
 def test_a_run_is_kept_whole_with_its_report_and_command(tmp_path):
     run_id = record(tmp_path, before(), argv=["run", "redis-health", "-i", "prod", "-e", "redis_password=hunter2"])
     assert run_id.startswith("20260102T030405Z-redis-health-") and len(run_id) == len("20260102T030405Z-redis-health-") + 6
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".opsbook-backup.lock", run_id]  # no temporary dir left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".opsbook-state.lock", run_id]  # no temporary dir left
     meta, report = h.load_run(run_id, tmp_path)
     assert report == json.loads(json.dumps(before().as_dict()))
     assert meta == {"schema": "opsbook.run/v1", "id": run_id, "started": "2026-01-02T03:04:05Z", "scenario": "redis-health",

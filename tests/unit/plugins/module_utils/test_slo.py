@@ -44,7 +44,7 @@ def test_put_is_atomic_and_idempotent_lift_and_check_mode(tmp_path):
     assert planned["changed"] and planned["actions"][0]["dry_run"] and not os.path.exists(state_dir)
     first = freeze.put(state_dir, "slo-a", "budget spent", {"budget_left_pct": -3.0}, now=0)
     assert first["changed"] and first["findings"][0]["state"] == "frozen" and first["findings"][0]["status"] == "critical"
-    assert sorted(os.listdir(state_dir)) == [".opsbook-backup.lock", "slo-a.json"]  # no temporary file left
+    assert sorted(os.listdir(state_dir)) == [".opsbook-state.lock", "slo-a.json"]  # no temporary file left
     record = json.loads((tmp_path / "freezes" / "slo-a.json").read_text())
     assert record == {"schema": "opsbook.freeze/v1", "name": "slo-a", "reason": "budget spent",
                       "details": {"budget_left_pct": -3.0}, "since": "1970-01-01T00:00:00Z"}
