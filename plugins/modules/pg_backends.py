@@ -175,7 +175,8 @@ def main():
         wait_ms=dict(type="int", default=5000),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_action(module, lambda: pg_backends.run(module.params, module.check_mode))
+    run_action(module, lambda: pg_backends.run(module.params, module.check_mode), "postgres_permission",
+               postgres.describe_target(module.params))
 
 
 if __name__ == "__main__":

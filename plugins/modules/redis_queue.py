@@ -230,7 +230,7 @@ def main():
             result["status"] = overall(result["findings"])
             return result
 
-        run_action(module, act)
+        run_action(module, act, "redis_permission", redis_common.describe_target(params))
     run_diagnostic(
         module,
         "redis_reachable",

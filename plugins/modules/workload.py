@@ -404,7 +404,7 @@ def main():
     if params["operation"] in workload.DIAGNOSTIC_OPERATIONS:
         run_diagnostic(module, "workload_reachable", "%s/%s" % (params["kind"], params["name"]), call)
     else:
-        run_action(module, call)
+        run_action(module, call, "workload_permission", "%s/%s" % (params["kind"], params["name"]))
 
 
 if __name__ == "__main__":
