@@ -61,9 +61,11 @@ def run_diagnostic(module, check, target, probe, unreachable_status=CRITICAL):
     module.exit_json(**result)
 
 
-def _refused(module, check, target, exc):
+def _refused(module, check, target, exc, phase=None):
     """The result of an operation the service refused: one permission finding, nothing changed."""
     finding = permission_finding(check, target, scrub(str(exc), _secrets(module)))
+    if phase:
+        finding["phase"] = phase
     return {"changed": False, "permission_denied": True, "actions": [], "findings": [finding]}
 
 
@@ -73,7 +75,7 @@ def run_action(module, action, check=PERMISSION_CHECK, target=None):
     try:
         result = action()
     except PermissionDenied as exc:
-        result = _refused(module, check, target, exc)
+        result = _refused(module, check, target, exc, phase="remediate")  # an action is a remediation step
         result["status"] = CRITICAL
     except OpsbookError as exc:
         module.fail_json(msg=scrub(str(exc), _secrets(module)))

@@ -1,0 +1,185 @@
+"""Hostile names against the lab's real PostgreSQL and Redis: a database, a table, a session and
+queue keys whose names hold quotes, semicolons, spaces, newlines, ``$( )``, ``../``, ``*``, non-ASCII
+letters and 4 KB reach the server as names (found intact, acted on) and are never executed: the
+table the names try to drop is still there, the keys the names try to match are untouched."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.helpers import REDIS_TEST_DB, lab_state, run_module
+from tests.integration.pg_lab import Background, connect, execute, scalar, wait_until
+
+
+@pytest.fixture(scope="module")
+def lab():
+    """Only PostgreSQL and Redis (started if needed): these tests need no Kafka."""
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(["postgres", "redis"])
+    return lab_state()
+
+
+@pytest.fixture(scope="module")
+def pg(lab):
+    svc = lab["services"]["postgres"]
+    return {"host": svc["host"], "port": svc["port"], "user": svc["user"], "password": svc["password"],
+            "database": svc["database"], "sslmode": "disable", "connect_timeout": 3}
+
+
+@pytest.fixture
+def victim(pg):
+    """A table ``hostile_t_<random>`` in the lab database that the hostile names try to drop."""
+    name = "hostile_t_" + uuid.uuid4().hex[:8]
+    admin = connect(pg)
+    execute(admin, f'CREATE TABLE "{name}" (id int)')
+    yield name
+    execute(admin, f'DROP TABLE IF EXISTS "{name}"')
+    admin.close()
+
+
+def _exists(pg, table, database=None):
+    conn = connect(pg, database)
+    try:
+        return scalar(conn, "SELECT to_regclass(%s) IS NOT NULL", ('"%s"' % table,))
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def hostile_db(pg, victim):
+    """A database named ``x"; DROP TABLE <victim>; --`` (and a marker table in it), dropped afterwards."""
+    from psycopg2 import sql
+
+    name = 'x"; DROP TABLE %s; --' % victim
+    admin = connect(pg)
+    execute(admin, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        inner = connect(pg, name)
+        execute(inner, "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('ação ñ')")
+        inner.close()
+        yield name
+    finally:
+        execute(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+def test_database_named_like_sql_is_found_intact_and_never_executed(pg, victim, hostile_db):
+    health = run_module("pg_health", dict(pg, database=hostile_db, checks=["connections"]))
+    assert health.get("failed") is not True, health
+    assert health["findings"] and all(f["status"] != "critical" for f in health["findings"]), health["findings"]
+    assert any(hostile_db in (f["target"] or "") for f in health["findings"])
+
+    session = Background(dict(pg, database=hostile_db), "SELECT pg_sleep(60)", application_name="hostile $(id)")
+    try:
+        wait_until(lambda: scalar(connect(pg), "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND "
+                                               "state = 'active'", (hostile_db,)))
+        listed = run_module("pg_backends", dict(pg, action="list", databases=[hostile_db],
+                                                applications=["hostile $(id)"]))
+        assert [b["database"] for b in listed["backends"]] == [hostile_db]
+        assert listed["backends"][0]["application_name"] == "hostile $(id)"
+        done = run_module("pg_backends", dict(pg, action="terminate", confirm=True, databases=[hostile_db],
+                                              min_duration=0))
+        assert done["affected_pids"] == [session.pid], done
+    finally:
+        session.close()
+    assert _exists(pg, victim), "the database's name was executed as SQL"
+
+
+def test_table_named_like_sql_is_vacuumed_not_executed(pg, victim):
+    hostile = 'v"; DROP TABLE %s; -- $(touch /tmp/x) ação' % victim
+    admin = connect(pg)
+    from psycopg2 import sql
+
+    execute(admin, sql.SQL("CREATE TABLE {} (id int)").format(sql.Identifier(hostile)))
+    try:
+        result = run_module("pg_maintenance", dict(pg, operation="vacuum", tables=[hostile]))
+        assert result.get("failed") is not True, result
+        assert [op["executed"] for op in result["operations"]] == [True]
+        assert hostile in result["operations"][0]["statement"].replace('""', '"')
+        assert _exists(pg, victim)
+        missing = run_module("pg_maintenance", dict(pg, operation="vacuum", tables=["nope'; DROP TABLE %s; --" % victim]))
+        assert missing["failed"] and missing["msg"].startswith("tables: no such table"), missing
+        assert _exists(pg, victim)
+    finally:
+        execute(admin, sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(hostile)))
+        admin.close()
+
+
+def test_pg_backup_of_a_database_whose_name_looks_like_a_conninfo(pg, lab, tmp_path):
+    """``--dbname 'x port=1'`` would be read by pg_dump as a connection string (another port/host);
+    quoted as dbname='...' it is the database of that name."""
+    from psycopg2 import sql
+
+    name = "dbname=postgres application_name=ação"  # unquoted: pg_dump would dump database postgres
+    admin = connect(pg)
+    execute(admin, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        inner = connect(pg, name)
+        execute(inner, "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('x\"; --'), ('ç')")
+        inner.close()
+        backup = run_module("pg_backup", dict(pg, database=name, location=str(tmp_path),
+                                              bin_dir=lab["services"]["postgres"]["bin_dir"]))
+        assert backup.get("published"), backup
+        details = json.loads(Path(backup["backup"], "manifest.json").read_text())["details"]
+        assert [(t["name"], t["rows"]) for t in details["tables"]] == [("marker", 2)]
+    finally:
+        execute(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.close()
+
+
+# --- Redis ----------------------------------------------------------------------------------------
+
+KEYS = ['x"; FLUSHDB; --', "two words", "line\nbreak", "$(redis-cli flushall)", "../../etc", "*",
+        "fila_ação_日本", "k" * 4096]
+
+
+@pytest.fixture
+def rparams(lab):
+    svc = lab["services"]["redis"]
+    return {"host": svc["host"], "port": svc["port"], "username": svc["user"], "password": svc["password"],
+            "db": REDIS_TEST_DB, "connect_timeout": 3.0}
+
+
+@pytest.fixture
+def rclient(rparams):
+    client = redis.Redis(host=rparams["host"], port=rparams["port"], db=REDIS_TEST_DB, username=rparams["username"],
+                         password=rparams["password"], socket_timeout=10)
+    prefix = "hostile:%s:" % uuid.uuid4().hex[:8]
+    yield client, prefix
+    keys = list(client.scan_iter(match=prefix.replace("*", "\\*") + "*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_queue_keys_with_hostile_names_are_measured_requeued_and_purged_as_names(rparams, rclient):
+    client, prefix = rclient
+    names = [prefix + k for k in KEYS]
+    for i, name in enumerate(names):
+        client.lpush(name, *["job-%d" % j for j in range(i + 1)])
+    bystander = prefix + "bystander"  # what a '*' taken as a pattern would also hit
+    client.lpush(bystander, "keep")
+
+    measured = run_module("redis_queue", dict(rparams, queues=names, samples=1))
+    assert [q["name"] for q in measured["queues"]] == names
+    assert [q["length"] for q in measured["queues"]] == [i + 1 for i in range(len(names))]
+
+    star = prefix + "*"
+    requeued = run_module("redis_queue", dict(rparams, requeue_from=star, requeue_to=names[0], requeue_count=100))
+    assert requeued["actions"][0]["changed"], requeued
+    assert client.llen(star) == 0 and client.llen(names[0]) == 1 + KEYS.index("*") + 1
+
+    purged = run_module("redis_queue", dict(rparams, purge=names[-1], confirm=names[-1]))
+    assert purged["actions"][0]["changed"], purged
+    assert not client.exists(names[-1])
+    assert client.lrange(bystander, 0, -1) == [b"keep"]
+    assert all(client.exists(n) for n in names[:-1] if n != star)
+
+    refused = run_module("redis_queue", dict(rparams, purge=star, confirm=star + " "))
+    assert refused["failed"] and refused["msg"].startswith("purge: refusing"), refused
