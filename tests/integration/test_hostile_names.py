@@ -6,6 +6,7 @@ table the names try to drop is still there, the keys the names try to match are 
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -183,3 +184,44 @@ def test_queue_keys_with_hostile_names_are_measured_requeued_and_purged_as_names
 
     refused = run_module("redis_queue", dict(rparams, purge=star, confirm=star + " "))
     assert refused["failed"] and refused["msg"].startswith("purge: refusing"), refused
+
+
+# --- Prometheus -----------------------------------------------------------------------------------
+
+PROM_VALUES = ['x"} or vector(666) # ', "it's \\ \"quoted\"", "line\nbreak\ttab", "$(id) ; *", "rota_ação_日本",
+               "v" * 4096]
+
+
+@pytest.fixture(scope="module")
+def prometheus():
+    from opsbook.lab.core import Lab
+
+    Lab(log=lambda *_: None).up(["prometheus"])
+    return lab_state()["services"]["prometheus"]
+
+
+@pytest.mark.parametrize("value", PROM_VALUES, ids=[repr(v)[:20] for v in PROM_VALUES])
+def test_label_value_reaches_prometheus_query_intact(prometheus, value):
+    """A label value with quotes, backslashes, newlines... written with promql.string_literal reaches
+    Prometheus as that value: prometheus_query reports it intact, Prometheus's HTTP API (curl) and
+    promtool answer the same query with the same series; as a matcher it selects nothing and injects nothing."""
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.prometheus import promql
+    from tests.integration.prom_seed import prom_query
+
+    query = 'label_replace(vector(1), "route", %s, "", "")' % promql.string_literal(value)
+    selector = "up{%s}" % promql.label_matcher("job", value)
+    result = run_module("prometheus_query", {"url": prometheus["url"], "queries": [
+        {"name": "hostile_label", "query": query, "warn": 5, "crit": 10, "target_labels": ["route"]},
+        {"name": "hostile_matcher", "query": selector, "warn": 5, "crit": 10, "empty": "ok"}]})
+    assert result.get("failed") is not True, result
+    by_name = {r["name"]: r for r in result["results"]}
+    assert [r.get("error") for r in result["results"]] == [None, None], result["results"]
+    assert [s["labels"] for s in by_name["hostile_label"]["series"]] == [{"route": value}]
+    assert by_name["hostile_matcher"]["series"] == []  # no job has that name: nothing matched, 666 not injected
+
+    assert [(s["metric"], s["value"][1]) for s in prom_query(prometheus["url"], query)] == [({"route": value}, "1")]
+    assert prom_query(prometheus["url"], selector) == []
+    proc = subprocess.run(["promtool", "query", "instant", "-o", "json", prometheus["url"], query],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert [s["metric"] for s in json.loads(proc.stdout)] == [{"route": value}]
