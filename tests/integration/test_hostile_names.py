@@ -5,6 +5,7 @@ table the names try to drop is still there, the keys the names try to match are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import uuid
@@ -52,22 +53,30 @@ def _exists(pg, table, database=None):
         conn.close()
 
 
-@pytest.fixture
-def hostile_db(pg, victim):
-    """A database named ``x"; DROP TABLE <victim>; --`` (and a marker table in it), dropped afterwards."""
+@contextlib.contextmanager
+def named_database(pg, name, marker_rows):
+    """A database called ``name`` holding table ``marker`` with ``marker_rows``; dropped (WITH FORCE) after."""
     from psycopg2 import sql
 
-    name = 'x"; DROP TABLE %s; --' % victim
     admin = connect(pg)
     execute(admin, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         inner = connect(pg, name)
-        execute(inner, "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('ação ñ')")
+        execute(inner, "CREATE TABLE marker (v text)")
+        for row in marker_rows:
+            execute(inner, "INSERT INTO marker VALUES (%s)", (row,))
         inner.close()
         yield name
     finally:
         execute(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.close()
+
+
+@pytest.fixture
+def hostile_db(pg, victim):
+    """A database named ``x"; DROP TABLE <victim>; --``."""
+    with named_database(pg, 'x"; DROP TABLE %s; --' % victim, ["ação ñ"]) as name:
+        yield name
 
 
 def test_database_named_like_sql_is_found_intact_and_never_executed(pg, victim, hostile_db):
@@ -115,23 +124,13 @@ def test_table_named_like_sql_is_vacuumed_not_executed(pg, victim):
 def test_pg_backup_of_a_database_whose_name_looks_like_a_conninfo(pg, lab, tmp_path):
     """``--dbname 'x port=1'`` would be read by pg_dump as a connection string (another port/host);
     quoted as dbname='...' it is the database of that name."""
-    from psycopg2 import sql
-
     name = "dbname=postgres application_name=ação"  # unquoted: pg_dump would dump database postgres
-    admin = connect(pg)
-    execute(admin, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        inner = connect(pg, name)
-        execute(inner, "CREATE TABLE marker (v text); INSERT INTO marker VALUES ('x\"; --'), ('ç')")
-        inner.close()
+    with named_database(pg, name, ['x"; --', "ç"]):
         backup = run_module("pg_backup", dict(pg, database=name, location=str(tmp_path),
                                               bin_dir=lab["services"]["postgres"]["bin_dir"]))
         assert backup.get("published"), backup
         details = json.loads(Path(backup["backup"], "manifest.json").read_text())["details"]
         assert [(t["name"], t["rows"]) for t in details["tables"]] == [("marker", 2)]
-    finally:
-        execute(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.close()
 
 
 # --- Redis ----------------------------------------------------------------------------------------
