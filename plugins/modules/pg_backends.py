@@ -75,7 +75,7 @@ notes:
   - Supports check_mode.
   - O(action=cancel) and O(action=terminate) need at least one criterion, so an empty filter never
     hits every session.
-  - A signal PostgreSQL refuses to the user (SQLSTATE 42501: no C(pg_signal_backend), or a superuser's session)
+  - A signal PostgreSQL refuses to the user (SQLSTATE 42501, without C(pg_signal_backend) or for a superuser session)
     is a V(critical) C(postgres_permission) finding with C(state=permission_denied); the task does not fail.
     The rights per scenario are in the collection's C(docs/permissions.md).
 seealso:
