@@ -364,8 +364,8 @@ class Kubernetes(Service):
         RoleBindings are examples for a real namespace and ServiceAccount: not applied)."""
         for name, user in PRINCIPALS.items():
             source = collection_path("extensions", "permissions", "kubernetes", f"{name}.yml")
-            for obj in yaml.safe_load_all(source.read_text()):
-                if obj and obj["kind"] == "ClusterRole":
+            for obj in yaml.safe_load(source.read_text())["items"]:  # a List, as kubectl apply -f takes it
+                if obj["kind"] == "ClusterRole":
                     self._apply(f"{RBAC}/clusterroles", obj)
             self._apply(f"{RBAC}/clusterrolebindings", {
                 "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",

@@ -330,7 +330,7 @@ def call(func, *args, **kwargs):
         if exc.status in (None, 0):
             raise ServiceUnreachable("Kubernetes API is unreachable%s: %s" % (" at %s" % server if server else "", scrub(exc.reason, secrets)))
         if exc.status == 403:
-            raise PermissionDenied(scrub("Kubernetes API refused it (403 Forbidden): %s" % _status_message(exc), secrets))
+            raise PermissionDenied(scrub("Kubernetes API error 403 (Forbidden): %s" % _status_message(exc), secrets))
         hint = " (the API server refused the credentials: check api_key / the kubeconfig's user)" if exc.status == 401 else ""
         raise ServiceError(scrub("Kubernetes API error %s (%s): %s%s" % (exc.status, exc.reason, _status_message(exc), hint), secrets))
     except (MissingDependency, ServiceError, ServiceUnreachable):
