@@ -75,6 +75,9 @@ notes:
   - Supports check_mode.
   - O(action=cancel) and O(action=terminate) need at least one criterion, so an empty filter never
     hits every session.
+  - A signal PostgreSQL refuses to the user (SQLSTATE 42501, without C(pg_signal_backend) or for a superuser session)
+    is a V(critical) C(postgres_permission) finding with C(state=permission_denied); the task does not fail.
+    The rights per scenario are in the collection's C(docs/permissions.md).
 seealso:
   - module: opsbook.runbooks.pg_health
 author:
@@ -175,7 +178,8 @@ def main():
         wait_ms=dict(type="int", default=5000),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_action(module, lambda: pg_backends.run(module.params, module.check_mode))
+    run_action(module, lambda: pg_backends.run(module.params, module.check_mode), "postgres_permission",
+               postgres.describe_target(module.params))
 
 
 if __name__ == "__main__":

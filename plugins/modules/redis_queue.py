@@ -93,6 +93,8 @@ notes:
   - Supports check_mode.
   - Only one of O(requeue_from), O(purge) and O(flushdb) per task.
   - Without an action, an unreachable server is a V(critical) finding; with an action the task fails.
+  - A command the ACL user may not run (C(NOPERM)) is a V(critical) C(redis_permission) finding with
+    C(state=permission_denied), nothing changed; the task does not fail. See C(docs/permissions.md).
   - From the ML Bling runbook, "Sincronizações Falhando" (C(LLEN sync_queue), C(FLUSHDB)).
 seealso:
   - module: opsbook.runbooks.redis_health
@@ -230,7 +232,7 @@ def main():
             result["status"] = overall(result["findings"])
             return result
 
-        run_action(module, act)
+        run_action(module, act, "redis_permission", redis_common.describe_target(params))
     run_diagnostic(
         module,
         "redis_reachable",

@@ -116,6 +116,8 @@ notes:
     return C(actions) with C(dry_run=true) without changing anything.
   - V(compose) C(update)/C(rollback) keep the container's command, environment, labels, healthcheck, host config
     (binds, named volumes, network mode) and network aliases; anonymous volumes are not carried over.
+  - A change the Kubernetes API forbids (403) is a V(critical) C(workload_permission) finding with
+    C(state=permission_denied), nothing changed; the task does not fail. See C(docs/permissions.md).
 seealso:
   - module: opsbook.runbooks.http_health
   - module: opsbook.runbooks.log_scan
@@ -404,7 +406,7 @@ def main():
     if params["operation"] in workload.DIAGNOSTIC_OPERATIONS:
         run_diagnostic(module, "workload_reachable", "%s/%s" % (params["kind"], params["name"]), call)
     else:
-        run_action(module, call)
+        run_action(module, call, "workload_permission", "%s/%s" % (params["kind"], params["name"]))
 
 
 if __name__ == "__main__":

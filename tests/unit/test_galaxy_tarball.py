@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 GALAXY = yaml.safe_load((REPO / "galaxy.yml").read_text())
 # What a collection is: the only top-level entries the tarball may have.
 COLLECTION_TOP = {"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.rst", "meta", "plugins", "roles",
-                  "playbooks", "extensions", "inventories", "changelogs"}
+                  "playbooks", "extensions", "inventories", "changelogs", "docs"}
 # build_ignore entries for what tools create and git never tracks (and git itself).
 GENERATED = {".git", ".venv", ".ansible", ".pytest_cache", ".cache", "dist", "build", "*.egg-info", "*.tar.gz"}
 

@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+def collection_path(*parts: str) -> Path:
+    """A file shipped with the collection (``extensions/...``), wherever the package is installed."""
+    from ansible_collections.opsbook.runbooks.plugins.module_utils.common import labinfo
+
+    return Path(labinfo.__file__).resolve().parents[3].joinpath(*parts)
+
+
 class LabError(Exception):
     """A lab operation failed; the message says what to do."""
 

@@ -20,9 +20,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 from . import gobuild
-from .base import (LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_for, wait_running,
-                   write_atomic)
+from .base import (LabError, Service, collection_path, port_open, read_pid, require_tool, spawn, terminate, wait_for,
+                   wait_running, write_atomic)
 
 DEFAULT_VERSION = "v1.33.13"
 KWOK_VERSION = "v0.8.0"
@@ -60,6 +62,11 @@ CLIENT_CERTS = {
     "scheduler": ("/CN=system:kube-scheduler", "ca"),
     "front-proxy-client": ("/CN=front-proxy-client", "front-proxy-ca"),
 }
+# Least-privilege principals (docs/permissions.md): name in lab.json -> the user (client certificate CN)
+# bound cluster-wide to the ClusterRole of the same name in extensions/permissions/kubernetes/<name>.yml.
+PRINCIPALS = {"diagnose": "opsbook-diagnose", "remediate": "opsbook-remediate", "backup": "opsbook-backup"}
+CLIENT_CERTS.update((user, ("/CN=%s" % user, "ca")) for user in PRINCIPALS.values())
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
 
 
 def _env_port(name: str, default: int) -> int:
@@ -141,7 +148,7 @@ class Kubernetes(Service):
     def prepare(self) -> None:
         self.build()
         self._certs()
-        for name in ("admin", "controller-manager", "scheduler"):
+        for name in ("admin", "controller-manager", "scheduler", *PRINCIPALS.values()):
             self._write_kubeconfig(name)
         self._write_kwok_config()
 
@@ -348,8 +355,34 @@ class Kubernetes(Service):
         started = super().up()
         if not started and not all(read_pid(self.pidfile(p)) for p in PROCESSES):
             self.start()  # starts only the processes that died
-            return True
+            started = True
+        self.ensure_principals()
         return started
+
+    def ensure_principals(self) -> None:
+        """The shipped ClusterRoles, each bound cluster-wide to the lab user of its name (the shipped
+        RoleBindings are examples for a real namespace and ServiceAccount: not applied)."""
+        for name, user in PRINCIPALS.items():
+            source = collection_path("extensions", "permissions", "kubernetes", f"{name}.yml")
+            for obj in yaml.safe_load(source.read_text())["items"]:  # a List, as kubectl apply -f takes it
+                if obj["kind"] == "ClusterRole":
+                    self._apply(f"{RBAC}/clusterroles", obj)
+            self._apply(f"{RBAC}/clusterrolebindings", {
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": f"opsbook-lab-{name}", "labels": {"app.kubernetes.io/part-of": "opsbook"}},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": user},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})
+
+    def _apply(self, collection: str, obj: dict) -> None:
+        """Create ``obj`` under ``collection``, or replace it when it exists."""
+        path = f"{collection}/{obj['metadata']['name']}"
+        try:
+            current = self._get(path)
+        except LabError:
+            self._request("POST", collection, obj)
+            return
+        self._request("PUT", path, dict(obj, metadata=dict(obj["metadata"],
+                                                           resourceVersion=current["metadata"]["resourceVersion"])))
 
     # --- API access (admin client certificate; every call has a timeout) --------------------
     def _ssl(self) -> ssl.SSLContext:
@@ -391,6 +424,8 @@ class Kubernetes(Service):
             "port": self.port,
             "server": self.server,
             "kubeconfig": str(self.kubeconfig),
+            "principals": {name: {"user": user, "kubeconfig": str(self.kubeconfig_for(user))}
+                           for name, user in PRINCIPALS.items()},
             "version": self.version,
             "kwok_version": self.kwok_version,
             "node": NODE_NAME,

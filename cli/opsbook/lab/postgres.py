@@ -8,10 +8,15 @@ import re
 from pathlib import Path
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.postgres import common as pg
+from psycopg2 import sql
 
-from .base import LabError, MissingTool, RunAs, Service, port_open, read_pid, wait_for
+from .base import LabError, MissingTool, RunAs, Service, collection_path, port_open, read_pid, wait_for
 
 INSTALL = "apt-get install -y postgresql postgresql-contrib"
+# Least-privilege principals (docs/permissions.md), from the collection's own SQL files:
+# name in lab.json -> (role, file under extensions/permissions/postgres/)
+PRINCIPALS = {"monitor": ("opsbook_monitor", "opsbook_monitor.sql"),
+              "remediate": ("opsbook_remediate", "opsbook_remediate.sql")}
 
 
 def find_bindir() -> Path:
@@ -134,6 +139,23 @@ class Postgres(Service):
                 pg.query(conn, f"CREATE DATABASE {self.database} OWNER {self.user}")
         with pg.connection(dict(admin, database=self.database)) as conn:
             pg.query(conn, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        self.ensure_principals()
+
+    def ensure_principals(self) -> None:
+        """Create (or update) the least-privilege roles from the shipped SQL, each with its generated password."""
+        admin = {"host": str(self.run_dir), "port": self.port, "user": "postgres", "database": self.database}
+        with pg.connection(admin) as conn:
+            for name, (role, filename) in PRINCIPALS.items():
+                pg.query(conn, collection_path("extensions", "permissions", "postgres", filename).read_text())
+                password = self.ctx.secret(f"postgres-{name}").read_text().strip()
+                pg.query(conn, sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(role)), (password,))
+
+    def up(self) -> bool:
+        """Start unless running; the principals are (re)applied either way (a lab started before them gets them)."""
+        started = super().up()
+        if not started:
+            self.ensure_principals()
+        return started
 
     def stop(self) -> None:
         if not self.running():
@@ -172,6 +194,8 @@ class Postgres(Service):
             "user": self.user,
             "database": self.database,
             "password_file": str(self.ctx.secret("postgres")),
+            "principals": {name: {"user": role, "password_file": str(self.ctx.secret(f"postgres-{name}"))}
+                           for name, (role, _file) in PRINCIPALS.items()},
             "socket_dir": str(self.run_dir),
             "data_dir": str(self.data),
             "log_dir": str(self.log_dir),

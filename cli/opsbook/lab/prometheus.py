@@ -35,8 +35,8 @@ from pathlib import Path
 
 import yaml
 
-from .base import (LabError, Service, port_open, read_pid, require_tool, spawn, terminate, wait_for, wait_running,
-                   write_atomic)
+from .base import (LabError, Service, collection_path, port_open, read_pid, require_tool, spawn, terminate, wait_for,
+                   wait_running, write_atomic)
 
 INSTALL = "apt-get install -y --no-install-recommends prometheus"
 NODE_EXPORTER_INSTALL = "apt-get install -y --no-install-recommends prometheus-node-exporter"
@@ -120,9 +120,7 @@ def compress_rules_text(text: str, source="rules") -> str:
 
 def shipped_rule_files() -> list[Path]:
     """The collection's rule files, ``extensions/prometheus/rules/*.yml``."""
-    from ansible_collections.opsbook.runbooks.plugins.module_utils.common import labinfo
-
-    return sorted((Path(labinfo.__file__).resolve().parents[3] / "extensions" / "prometheus" / "rules").glob("*.yml"))
+    return sorted(collection_path("extensions", "prometheus", "rules").glob("*.yml"))
 
 
 def prometheus_config(host: str, port: int, api_port: int, alerting: dict | None = None,

@@ -7,9 +7,21 @@ import subprocess
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.redis import common as redis_common
 
-from .base import LabError, PidfileService, port_open, require_tool, wait_for, write_atomic
+from .base import LabError, PidfileService, collection_path, port_open, require_tool, wait_for, write_atomic
 
 INSTALL = "apt-get install -y redis-server"
+# Least-privilege ACL users (docs/permissions.md): name in lab.json -> user in extensions/permissions/redis/opsbook.acl
+PRINCIPALS = {"monitor": "opsbook-monitor", "remediate": "opsbook-remediate"}
+
+
+def shipped_acl_rules() -> dict[str, list[str]]:
+    """``{user: [rule, ...]}`` of the collection's ACL file, without a password (``on`` first)."""
+    rules = {}
+    for line in collection_path("extensions", "permissions", "redis", "opsbook.acl").read_text().splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] == "user":
+            rules[words[1]] = words[2:]
+    return rules
 
 
 class Redis(PidfileService):
@@ -44,9 +56,30 @@ class Redis(PidfileService):
             "appendonly no\n"
             "latency-monitor-threshold 100\n"
             "user default on nopass ~* &* +@all\n"
-            f"user {self.user} on >{password} ~* &* +@all\n",
+            f"user {self.user} on >{password} ~* &* +@all\n"
+            + "".join(f"user {user} {' '.join(self.principal_rules(name))}\n" for name, user in PRINCIPALS.items()),
             mode=0o600,
         )
+
+    def principal_rules(self, name: str) -> list[str]:
+        """The shipped ACL rules of principal ``name`` with its generated password (``>password`` after ``on``)."""
+        rules = shipped_acl_rules()[PRINCIPALS[name]]
+        return ["on", ">" + self.ctx.secret(f"redis-{name}").read_text().strip()] + [r for r in rules if r != "on"]
+
+    def ensure_principals(self) -> None:
+        """ACL SETUSER each principal on the running server (a lab started before them gets them)."""
+        client = redis_common.connect({"host": self.ctx.host, "port": self.port, "connect_timeout": 3.0,
+                                       "socket_timeout": 5.0})
+        try:
+            for name, user in PRINCIPALS.items():
+                client.execute_command("ACL", "SETUSER", user, "reset", *self.principal_rules(name))
+        finally:
+            client.close()
+
+    def up(self) -> bool:
+        started = super().up()
+        self.ensure_principals()
+        return started
 
     def start(self) -> None:
         self.ctx.log(f"redis: starting on {self.ctx.host}:{self.port}")
@@ -81,6 +114,8 @@ class Redis(PidfileService):
             "db": 0,
             "user": self.user,
             "password_file": str(self.ctx.secret("redis")),
+            "principals": {name: {"user": user, "password_file": str(self.ctx.secret(f"redis-{name}"))}
+                           for name, user in PRINCIPALS.items()},
             "url": f"redis://{self.user}@{self.ctx.host}:{self.port}/0",
             "data_dir": str(self.data),
             "config": str(self.conf),

@@ -31,7 +31,7 @@ EXTEND_MARGIN = timedelta(seconds=60)
 _NAME = r"[a-zA-Z_][a-zA-Z0-9_]*"
 _MATCHER = re.compile(r"^\s*(%s)\s*(=~|!~|!=|=)\s*(.*?)\s*$" % _NAME)
 _OPERATORS = {"=": (False, True), "!=": (False, False), "=~": (True, True), "!~": (True, False)}
-_DURATION = re.compile(r"^(?:(\d+)(ms|[smhdw]))+$")
+_DURATION = re.compile(r"^(?:(\d+)(ms|[smhdw]))+\Z")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 

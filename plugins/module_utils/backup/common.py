@@ -30,6 +30,7 @@ import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput, OpsbookError
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.lock import Locked, file_lock
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.paths import join_inside
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
@@ -240,7 +241,7 @@ def verify_backup(backup_dir, manifest=None):
     listed = set()
     for entry in manifest.get("files") or []:
         listed.add(entry["path"])
-        full = os.path.join(backup_dir, entry["path"])
+        full = join_inside(backup_dir, entry["path"], "manifest files[].path")
         if not os.path.isfile(full):
             problems.append("%s is missing" % entry["path"])
             continue

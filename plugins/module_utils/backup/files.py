@@ -20,6 +20,7 @@ import tarfile
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.backup import common as backup_common
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.paths import join_inside
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
@@ -129,15 +130,15 @@ def restore(params, check_mode=False):
         os.makedirs(dest, 0o700)
     with tarfile.open(os.path.join(result["backup"], details["archive"]), "r:gz") as tar:
         for member in tar.getmembers():
-            target = os.path.abspath(os.path.join(dest, member.name))
-            if not target.startswith(dest + os.sep) or member.issym() or member.islnk() or member.isdev():
+            join_inside(dest, member.name, "backup %s member" % result["backup"])
+            if member.issym() or member.islnk() or member.isdev():
                 raise InvalidInput("backup: %s holds an unsafe member %r" % (result["backup"], member.name))
         tar.extractall(dest)  # members checked above: no absolute paths, links or devices
     result.update(changed=True, restored=True)
     if params["verify"]:
         mismatches = []
         for entry in details["contents"]:
-            path = os.path.join(dest, entry["path"])
+            path = join_inside(dest, entry["path"], "manifest contents[].path")
             if not os.path.isfile(path):
                 mismatches.append("%s is missing" % entry["path"])
             elif backup_common.sha256_file(path) != entry["sha256"]:

@@ -32,16 +32,22 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors imp
     ServiceError,
     scrub,
 )
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.paths import join_inside
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
     make_finding,
 )
 
+try:
+    from psycopg2 import sql
+except ImportError:  # pragma: no cover - postgres.connect raises MissingDependency first
+    sql = None
+
 KIND = "postgres"
 FORMATS = ("custom", "directory")
 DUMP_NAME = {"custom": "dump.pgcustom", "directory": "dump.d"}
-_DBNAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
+_DBNAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}\Z")
 
 # Stable text rendering of rows, so checksums match between source and restore.
 _SESSION_SETTINGS = (
@@ -143,8 +149,10 @@ def tool_env(params):
 
 
 def connection_args(params, database):
+    """libpq tools' connection options; the database as a quoted conninfo ``dbname='...'``, so a name with
+    ``=`` or a ``postgresql://`` prefix is never read as a connection string of its own (another host)."""
     return ["--host", str(params["host"]), "--port", str(params["port"]),
-            "--username", str(params["user"]), "--no-password", "--dbname", database]
+            "--username", str(params["user"]), "--no-password", "--dbname", postgres.conninfo_dbname(database)]
 
 
 def wrap_command(params, argv):
@@ -207,10 +215,6 @@ def run_tool(params, argv, timeout, what):
 
 # --- content fingerprints -------------------------------------------------------------
 
-def _ident(name):
-    return '"%s"' % name.replace('"', '""')
-
-
 def apply_session_settings(conn):
     for statement in _SESSION_SETTINGS:
         postgres.query(conn, statement)
@@ -224,14 +228,13 @@ def table_stats(conn, checksums=True):
     """
     tables = []
     for row in postgres.query(conn, _TABLES_SQL):
-        rel = "%s.%s" % (_ident(row["schema"]), _ident(row["name"]))
+        rel = sql.Identifier(row["schema"], row["name"])
         if checksums:
-            stat = postgres.query_one(
-                conn,
+            stat = postgres.query_one(conn, sql.SQL(
                 "SELECT count(*) AS rows, coalesce(md5(string_agg(md5(t::text), ',' ORDER BY md5(t::text))), md5(''))"
-                " AS checksum FROM ONLY %s t" % rel)
+                " AS checksum FROM ONLY {} t").format(rel))
         else:
-            stat = postgres.query_one(conn, "SELECT count(*) AS rows, NULL AS checksum FROM ONLY %s" % rel)
+            stat = postgres.query_one(conn, sql.SQL("SELECT count(*) AS rows, NULL AS checksum FROM ONLY {}").format(rel))
         tables.append({"schema": row["schema"], "name": row["name"], "rows": int(stat["rows"]),
                        "checksum": stat["checksum"]})
     return tables
@@ -410,21 +413,21 @@ def restore(params, check_mode=False):
             result["findings"] = findings
             return backup_common.finish_timing(result)
         if exists:
-            postgres.query(admin, "DROP DATABASE %s WITH (FORCE)" % _ident(target_db))
-        postgres.query(admin, "CREATE DATABASE %s TEMPLATE template0 ENCODING %%s" % _ident(target_db),
+            postgres.query(admin, sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target_db)))
+        postgres.query(admin, sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING %s").format(sql.Identifier(target_db)),
                        (details["server"]["encoding"],))
     result["changed"] = True
     argv = [pg_restore, "--exit-on-error", "--jobs", str(params["jobs"])] + connection_args(params, target_db)
     if params["no_owner"]:
         argv += ["--no-owner", "--no-privileges"]
-    argv.append(os.path.join(result["backup"], details["dump"]))
+    argv.append(join_inside(result["backup"], details["dump"], "manifest details.dump"))
     restore_started = time.time()
     try:
         run_tool(params, argv, params["restore_timeout"], "pg_restore into %s" % target_db)
     except ServiceError as exc:
         # a half-restored database must not pass for a restored one: drop what this run created
         with postgres.connection(admin_conn) as admin:
-            postgres.query(admin, "DROP DATABASE IF EXISTS %s WITH (FORCE)" % _ident(target_db))
+            postgres.query(admin, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target_db)))
         raise ServiceError("%s; the partially restored database %s was dropped" % (exc, target_db))
     result["restored"] = True
     result["restore_seconds"] = round(time.time() - restore_started, 3)
@@ -453,7 +456,7 @@ def restore(params, check_mode=False):
                    actual["large_objects"]["count"]), value=0, target=target, phase="verify"))
     if params["drop_after_verify"]:
         with postgres.connection(admin_conn) as admin:
-            postgres.query(admin, "DROP DATABASE %s WITH (FORCE)" % _ident(target_db))
+            postgres.query(admin, sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(target_db)))
         result["dropped"] = True
     result["findings"] = findings
     return backup_common.finish_timing(result)

@@ -34,6 +34,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors imp
     ServiceError,
     scrub,
 )
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.paths import join_inside
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     OK,
@@ -351,7 +352,7 @@ def _restore(params, check_mode):
         return result
     result["keys"] = 0
     details = manifest["details"]
-    path = os.path.join(result["backup"], details["file"])
+    path = join_inside(result["backup"], details["file"], "manifest details.file")
     client = redis_common.connect(params)
     keys = [key for key, _p, _t, _d in read_keys(path)]
     existing = _existing(client, keys)

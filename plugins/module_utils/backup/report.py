@@ -35,7 +35,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings i
     threshold_finding,
 )
 
-_REPORT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_REPORT_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 PHASES = ("backup", "restore", "verify", "cleanup", "stop", "migrate", "start")
 # Phases whose span is the achieved RTO (stop/migrate/start: a database recovery's downtime).
 RECOVERY_PHASES = ("stop", "restore", "migrate", "start", "verify")

@@ -41,6 +41,17 @@ class ServiceError(OpsbookError):
     """A service answered, but with an error."""
 
 
+class PermissionDenied(ServiceError):
+    """The service refused the operation to this principal (SQLSTATE 42501, Redis NOPERM, HTTP 403).
+
+    ``right`` names what the principal lacks (docs/permissions.md), for the finding's message.
+    """
+
+    def __init__(self, message, right=None):
+        super(PermissionDenied, self).__init__(message if not right else "%s (needs %s)" % (message, right))
+        self.right = right
+
+
 _SECRET_PATTERNS = [
     re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I),
     re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)"),

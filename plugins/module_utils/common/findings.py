@@ -226,6 +226,18 @@ def unreachable_finding(check, target, error, status=CRITICAL):
     return make_finding(check, status, "%s is unreachable: %s" % (target, error), target=target)
 
 
+PERMISSION_DENIED = "permission_denied"
+
+
+def permission_finding(check, target, error, status=CRITICAL):
+    """A finding for an operation the service refused to this principal (never a traceback).
+
+    ``state: permission_denied``; the message says so and names the right that is missing when known.
+    """
+    return make_finding(check, status, "permission denied on %s: %s" % (target, error), target=target,
+                        state=PERMISSION_DENIED)
+
+
 def validate_finding(finding):
     """Raise FindingError unless ``finding`` has the vocabulary's shape."""
     if not isinstance(finding, dict):

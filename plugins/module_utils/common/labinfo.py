@@ -49,11 +49,13 @@ def read_state(lab_dir=None, with_secrets=False):
         raise OpsbookError("lab state %s is not valid JSON: %s" % (path, exc))
     if with_secrets:
         for service in state.get("services", {}).values():
-            secret = service.get("password_file")
-            if secret:
-                try:
-                    with open(secret) as handle:
-                        service["password"] = handle.read().strip()
-                except (IOError, OSError):
-                    raise OpsbookError("lab secret %s is missing: run 'opsbook lab reset'" % secret)
+            # the service's own user, and its least-privilege principals (monitor, remediate, ...)
+            for entry in [service] + list((service.get("principals") or {}).values()):
+                secret = entry.get("password_file")
+                if secret:
+                    try:
+                        with open(secret) as handle:
+                            entry["password"] = handle.read().strip()
+                    except (IOError, OSError):
+                        raise OpsbookError("lab secret %s is missing: run 'opsbook lab reset'" % secret)
     return state

@@ -4,8 +4,11 @@
 """How every opsbook module turns a result or an exception into exit_json/fail_json.
 
 Diagnostic modules report an unreachable service as a finding (the task still
-succeeds, so a health check can go on to the next service); every other
-:class:`OpsbookError` becomes ``fail_json`` with a one-line, secret-free message.
+succeeds, so a health check can go on to the next service). An operation the service
+refuses to the principal (:class:`PermissionDenied`) is a ``critical`` finding with
+``state: permission_denied`` for diagnostics and actions alike: nothing changed, the run
+goes on and the outcome says the problem remains. Every other :class:`OpsbookError`
+becomes ``fail_json`` with a one-line, secret-free message.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,14 +19,18 @@ import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     OpsbookError,
+    PermissionDenied,
     ServiceUnreachable,
     scrub,
 )
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     CRITICAL,
     overall,
+    permission_finding,
     unreachable_finding,
 )
+
+PERMISSION_CHECK = "permission"
 
 
 def _secrets(module):
@@ -43,6 +50,8 @@ def run_diagnostic(module, check, target, probe, unreachable_status=CRITICAL):
         finding = unreachable_finding(check, target, message.split(": ", 1)[-1], status=unreachable_status)
         finding["message"] = message
         result = {"reachable": False, "findings": [finding]}
+    except PermissionDenied as exc:
+        result = _refused(module, check, target, exc)
     except OpsbookError as exc:
         module.fail_json(msg=scrub(str(exc), _secrets(module)))
     result.setdefault("status", overall(result["findings"]))
@@ -52,10 +61,22 @@ def run_diagnostic(module, check, target, probe, unreachable_status=CRITICAL):
     module.exit_json(**result)
 
 
-def run_action(module, action):
-    """Run ``action()`` (returns the result dict) and exit; errors become fail_json."""
+def _refused(module, check, target, exc, phase=None):
+    """The result of an operation the service refused: one permission finding, nothing changed."""
+    finding = permission_finding(check, target, scrub(str(exc), _secrets(module)))
+    if phase:
+        finding["phase"] = phase
+    return {"changed": False, "permission_denied": True, "actions": [], "findings": [finding]}
+
+
+def run_action(module, action, check=PERMISSION_CHECK, target=None):
+    """Run ``action()`` (returns the result dict) and exit; a refused operation becomes a
+    ``critical`` permission finding (``check``, ``target``), other errors fail_json."""
     try:
         result = action()
+    except PermissionDenied as exc:
+        result = _refused(module, check, target, exc, phase="remediate")  # an action is a remediation step
+        result["status"] = CRITICAL
     except OpsbookError as exc:
         module.fail_json(msg=scrub(str(exc), _secrets(module)))
     module.exit_json(**result)

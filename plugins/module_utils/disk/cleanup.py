@@ -36,6 +36,7 @@ import subprocess
 import time
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
+from ansible_collections.opsbook.runbooks.plugins.module_utils.common.paths import within
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.findings import (
     OK,
     WARNING,
@@ -55,11 +56,6 @@ def _absolute(path, option):
     if ".." in path.split("/"):
         raise InvalidInput("%s: %r has a '..' component; name the directory itself" % (option, path))
     return os.path.realpath(path)
-
-
-def within(path, root):
-    """Whether the resolved ``path`` is ``root`` or below it."""
-    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
 def normalise_rule(rule):

@@ -28,7 +28,7 @@ from ansible_collections.opsbook.runbooks.plugins.module_utils.docker.common imp
 
 KINDS = ("containers", "images", "volumes", "networks")
 PREDEFINED_NETWORKS = ("bridge", "host", "none")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(h|m|s)$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(h|m|s)\Z")
 
 
 def engine_filters(filters, kind, all_images=False):

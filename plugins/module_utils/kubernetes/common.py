@@ -33,6 +33,7 @@ import warnings
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     InvalidInput,
     MissingDependency,
+    PermissionDenied,
     ServiceError,
     ServiceUnreachable,
     scrub,
@@ -55,6 +56,28 @@ except ImportError as exc:  # pragma: no cover - exercised by ansible-test impor
 
 DEFAULT_REQUEST_TIMEOUT = 30.0
 _KUBECONFIG_SECRET = re.compile(r"((?:token|password|client-key-data|client-certificate-data|id-token|refresh-token)\"?\'?\s*[:=]\s*)\S+", re.I)
+
+
+# RFC 1123 as Kubernetes applies it (k8s.io/apimachinery/pkg/util/validation): a DNS label names
+# namespaces and Services, a DNS subdomain Deployments, StatefulSets, ConfigMaps and Secrets.
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+
+
+def validate_name(value, option, subdomain=True):
+    """``value`` if it is a valid Kubernetes object name, else InvalidInput naming ``option``.
+
+    ``subdomain`` (Deployments, ConfigMaps...): RFC 1123 subdomain, at most 253 characters;
+    otherwise (namespaces) an RFC 1123 label, at most 63.
+    """
+    limit, pattern = (253, _DNS1123_SUBDOMAIN) if subdomain else (63, _DNS1123_LABEL)
+    text = value if isinstance(value, str) else None
+    if text is None or len(text) > limit or not pattern.match(text):
+        shown = repr(value) if not isinstance(value, str) or len(value) <= 80 else "%r... (%d characters)" % (value[:80], len(value))
+        raise InvalidInput("%s: %s is not a valid Kubernetes %s (RFC 1123: at most %d characters, lower-case letters, "
+                           "digits and '-'%s, starting and ending with a letter or digit)"
+                           % (option, shown, "name" if subdomain else "namespace", limit, ", '.'" if subdomain else ""))
+    return text
 
 
 def scrub_kubeconfig_text(text):
@@ -306,6 +329,8 @@ def call(func, *args, **kwargs):
             raise ServiceError(not_found)
         if exc.status in (None, 0):
             raise ServiceUnreachable("Kubernetes API is unreachable%s: %s" % (" at %s" % server if server else "", scrub(exc.reason, secrets)))
+        if exc.status == 403:
+            raise PermissionDenied(scrub("Kubernetes API error 403 (Forbidden): %s" % _status_message(exc), secrets))
         hint = " (the API server refused the credentials: check api_key / the kubeconfig's user)" if exc.status == 401 else ""
         raise ServiceError(scrub("Kubernetes API error %s (%s): %s%s" % (exc.status, exc.reason, _status_message(exc), hint), secrets))
     except (MissingDependency, ServiceError, ServiceUnreachable):
@@ -320,7 +345,7 @@ class Kube(object):
 
     def __init__(self, params, timeout=None):
         self.client = api_client(params)
-        self.namespace = params.get("namespace") or "default"
+        self.namespace = validate_name(params.get("namespace") or "default", "namespace", subdomain=False)
         self.timeout = request_timeout(timeout)
         self.server = server_url(self.client)
         self.secrets = client_secrets(self.client)

@@ -92,6 +92,8 @@ def run(params, check_mode):
     if action not in ACTIONS:
         raise InvalidInput("action must be one of %s, got %r" % (", ".join(ACTIONS), action))
     crit = compile_criteria(params)
+    if (params.get("wait_ms") or 0) < 0:
+        raise InvalidInput("wait_ms must be zero or more milliseconds, got %s" % params["wait_ms"])
     if action != "list" and not has_criteria(crit):
         raise InvalidInput("action=%s needs at least one criterion (%s)" % (action, ", ".join(CRITERIA)))
     if action == "terminate" and not params.get("confirm"):

@@ -16,7 +16,9 @@ import datetime
 import decimal
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
+    InvalidInput,
     MissingDependency,
+    PermissionDenied,
     ServiceError,
     ServiceUnreachable,
     scrub,
@@ -76,6 +78,14 @@ def conn_params(params):
     return kwargs
 
 
+def conninfo_dbname(name):
+    """``dbname='name'`` for libpq tools' ``--dbname``: quoted per libpq's conninfo rules (backslash before
+    ``'`` and ``\\``), so the name is only ever a database name, whatever it holds (``=``, spaces, a URI)."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise InvalidInput("database: %r is not a database name" % (name,))
+    return "dbname='%s'" % name.replace("\\", "\\\\").replace("'", "\\'")
+
+
 def describe_target(params):
     """``user@host:port/database`` without the password."""
     return "%s@%s:%s/%s" % (params.get("user"), params.get("host"), params.get("port"), params.get("database"))
@@ -116,7 +126,18 @@ def query(conn, sql, args=None):
                 return []
             return [dict(row) for row in cur.fetchall()]
     except psycopg2.Error as exc:
-        raise ServiceError("PostgreSQL query failed: %s" % str(exc).strip())
+        raise query_error(exc)
+
+
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def query_error(exc):
+    """The opsbook error for a psycopg2 error: PermissionDenied for SQLSTATE 42501, else ServiceError."""
+    text = str(exc).strip()
+    if getattr(exc, "pgcode", None) == INSUFFICIENT_PRIVILEGE:
+        return PermissionDenied("PostgreSQL refused it: %s" % " ".join(text.split()))
+    return ServiceError("PostgreSQL query failed: %s" % text)
 
 
 def query_one(conn, sql, args=None):

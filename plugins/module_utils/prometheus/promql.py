@@ -24,12 +24,12 @@ import re
 
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import InvalidInput
 
-_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*\Z")
+_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+_DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+\Z")
 
 
-_LE = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+_LE = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\Z")
 AVAILABILITY = "availability"
 LATENCY = "latency"
 SLO_KINDS = (AVAILABILITY, LATENCY)
@@ -85,9 +85,35 @@ def _matchers(*parts):
     return _selector([p for p in parts if p])
 
 
+_STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def string_literal(text):
+    """``text`` as a PromQL double-quoted string, escaped per PromQL's (Go's) string rules: every
+    character reaches Prometheus as it is, quotes, backslashes, newlines and non-ASCII letters included."""
+    if not isinstance(text, str):
+        raise InvalidInput("a PromQL string must be text, got %r" % (text,))
+    return '"%s"' % "".join(_STRING_ESCAPES.get(c, c) if c in _STRING_ESCAPES or c >= " " else "\\x%02x" % ord(c)
+                            for c in text)
+
+
+def label_matcher(label, value, op="="):
+    """``label="value"`` (``op`` ``=``/``!=``; ``=~``/``!~`` take ``value`` literally, as a regular expression
+    matching exactly it), the value escaped; InvalidInput names a label that is no label name."""
+    if not _LABEL.match(label or ""):
+        raise InvalidInput("label: %r is not a label name" % (label,))
+    if op not in ("=", "!=", "=~", "!~"):
+        raise InvalidInput("op: expected =, !=, =~ or !~, got %r" % (op,))
+    return "%s%s%s" % (label, op, string_literal(_regex_escape(value) if "~" in op else value))
+
+
+def _regex_escape(text):
+    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", text)
+
+
 def _regex_literal(text):
     """``text`` matched literally inside a PromQL ``=~"..."`` (RE2 escapes, then the string's own)."""
-    return re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", text).replace("\\", "\\\\").replace('"', '\\"')
+    return string_literal(_regex_escape(text))[1:-1]
 
 
 def _pair(value, option):

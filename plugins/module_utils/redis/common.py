@@ -14,6 +14,8 @@ __metaclass__ = type
 from ansible_collections.opsbook.runbooks.plugins.module_utils.common.errors import (
     InvalidInput,
     MissingDependency,
+    PermissionDenied,
+    ServiceError,
     ServiceUnreachable,
     scrub,
 )
@@ -89,3 +91,11 @@ def connect(params):
             "cannot reach Redis at %s: %s" % (describe_target(params), scrub(str(exc), secrets))
         )
     return client
+
+
+def response_error(exc, secrets=()):
+    """The opsbook error for a Redis error reply: PermissionDenied for an ACL refusal (NOPERM), else ServiceError."""
+    text = scrub(str(exc), secrets)
+    if isinstance(exc, redis.exceptions.NoPermissionError) or text.startswith("NOPERM"):
+        return PermissionDenied("Redis refused it to this ACL user: %s" % text)
+    return ServiceError("Redis refused a command: %s" % text)

@@ -143,6 +143,8 @@ def health(params, thresholds):
         latency, latency_error = _optional(read_latency, client)
     except (redis_common.redis.ConnectionError, redis_common.redis.TimeoutError) as exc:
         raise ServiceUnreachable("lost Redis at %s: %s" % (target, scrub(str(exc), secrets)))
+    except redis_common.redis.ResponseError as exc:
+        raise redis_common.response_error(exc, secrets)
     except redis_common.redis.RedisError as exc:
         raise ServiceError("Redis error at %s: %s" % (target, scrub(str(exc), secrets)))
     finally:

@@ -73,6 +73,9 @@ def validate(params):
         raise InvalidInput("peek must be between 0 and 100, got %s" % params.get("peek"))
     if not 1 <= int(params.get("requeue_count") or 0) <= 100000:
         raise InvalidInput("requeue_count must be between 1 and 100000, got %s" % params.get("requeue_count"))
+    for option in ("length_warn", "length_crit"):
+        if params.get(option) is not None and params[option] < 0:
+            raise InvalidInput("%s must be zero or more items, got %s" % (option, params[option]))
     if params.get("length_warn") is not None and params.get("length_crit") is not None \
             and params["length_warn"] > params["length_crit"]:
         raise InvalidInput("length_warn (%s) must not be above length_crit (%s)"
@@ -380,7 +383,7 @@ def run(params, check_mode=False):
     except (redis_common.redis.ConnectionError, redis_common.redis.TimeoutError) as exc:
         raise ServiceUnreachable("lost Redis at %s: %s" % (target, scrub(str(exc), secrets)))
     except redis_common.redis.ResponseError as exc:
-        raise ServiceError("Redis refused a command: %s" % scrub(str(exc), secrets))
+        raise redis_common.response_error(exc, secrets)
     except redis_common.redis.RedisError as exc:
         raise ServiceError("Redis error at %s: %s" % (target, scrub(str(exc), secrets)))
     finally:

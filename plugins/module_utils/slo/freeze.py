@@ -35,7 +35,7 @@ CHECK = "deploy_freeze"
 FROZEN = "frozen"
 LIFTED = "lifted"
 CONFIRMED = "confirmed"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 
 
 class FreezeError(OpsbookError):

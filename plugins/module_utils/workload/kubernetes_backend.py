@@ -49,7 +49,7 @@ class _Api(k8s_common.Kube):
 
     def __init__(self, params):
         super(_Api, self).__init__(params, params["timeout"])
-        self.name = params["name"]
+        self.name = k8s_common.validate_name(params["name"], "name")
         self.resource = params.get("resource") or "deployment"
         if self.resource not in RESOURCES:
             raise InvalidInput("resource: expected one of %s, got %r" % (", ".join(RESOURCES), self.resource))
