@@ -15,7 +15,7 @@ import pytest
 import redis
 
 from tests.helpers import REDIS_TEST_DB, lab_state, run_module
-from tests.integration.pg_lab import Background, connect, execute, scalar, wait_until
+from opsbook.drills.postgres import Background, connect, execute, scalar, wait_until
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import redis
 from psycopg2 import sql
 
 from tests.helpers import REDIS_TEST_DB, lab_state, run_cli, run_module
-from tests.integration.pg_lab import Background, connect, execute, rows, scratch_database, wait_until
+from opsbook.drills.postgres import Background, connect, execute, rows, scratch_database, wait_until
 
 
 @pytest.fixture(scope="module")
