@@ -43,6 +43,7 @@ REPLICAS_BEFORE_STOP = "opsbook.io/replicas-before-stop"
 RESOURCES = ("deployment", "statefulset")
 BAD_WAITING = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName")
 OOM_KILLED = "OOMKilled"
+MAX_PODS_NAMED = 5  # failing pods named in a rollout's error
 
 
 class _Api(k8s_common.Kube):
@@ -97,9 +98,9 @@ def pod_row(pod):
     """Phase, readiness, restarts and container reasons of one pod, as the kubelet reports them.
 
     ``waiting``: the first container ``state.waiting.reason`` of BAD_WAITING (ErrImagePull,
-    CrashLoopBackOff...); ``last_terminated``: the first ``lastState.terminated.reason`` (OOMKilled,
-    Error...); ``reason``: the worst of them, a bad waiting reason first, then OOMKilled, then any
-    other last termination.
+    CrashLoopBackOff...); ``last_terminated``: OOMKilled when a container's
+    ``lastState.terminated.reason`` is OOMKilled, else the first one (Error...); ``reason``: the
+    worst of them, a bad waiting reason first, then the last termination.
     """
     statuses = pod.status.container_statuses or []
     waiting_reasons = [cs.state.waiting.reason for cs in statuses
@@ -126,6 +127,16 @@ def pod_problem(pod):
     last = pod.get("last_terminated")
     also = ", last terminated %s" % last if last == OOM_KILLED and reason != last else ""
     return "pod %s: %s%s (%d restarts)" % (pod["name"], reason, also, pod["restarts"])
+
+
+def pod_problems(rows):
+    """``; pod A: ErrImagePull (0 restarts); ...`` of the failing pods among ``rows`` (the first
+    MAX_PODS_NAMED, then how many more), or an empty string."""
+    problems = [p for p in (pod_problem(row) for row in rows) if p]
+    text = "".join("; " + p for p in problems[:MAX_PODS_NAMED])
+    if len(problems) > MAX_PODS_NAMED:
+        text += "; %d more failing pods" % (len(problems) - MAX_PODS_NAMED)
+    return text
 
 
 def summarize(obj, resource="deployment", history=None):
@@ -216,8 +227,7 @@ def _wait(api):
         strategy = getattr(obj.spec, "update_strategy", None)
         hint = " (updateStrategy OnDelete: pods take the new template only when deleted)" if \
             strategy is not None and strategy.type == "OnDelete" else ""
-        problems = [p for p in (pod_problem(pod_row(pod)) for pod in api.pods(obj)) if p]
-        hint += "".join("; " + p for p in problems)
+        hint += pod_problems([pod_row(pod) for pod in api.pods(obj)])
         raise ServiceError("rollout of %s not complete after %ss: %d of %d replicas updated, %d ready%s" % (
             api.label, api.wait_seconds, summary["updated"], summary["desired"], summary["ready_replicas"], hint))
     return obj

@@ -103,3 +103,11 @@ def test_lab_fault_stages_select_what_the_lab_documents():
     templates = "\n".join(s["spec"]["next"]["statusTemplate"] for s in stages)
     for reason in ("ErrImagePull", "ImagePullBackOff", "CrashLoopBackOff", "OOMKilled"):
         assert "reason: %s" % reason in templates
+
+
+def test_pod_problems_names_at_most_five_failing_pods():
+    rows = [{"name": "p%d" % i, "reason": "ErrImagePull", "last_terminated": None, "restarts": 0} for i in range(7)]
+    rows.insert(3, {"name": "ok", "reason": None, "last_terminated": None, "restarts": 0})
+    assert kb.pod_problems(rows) == "".join("; pod p%d: ErrImagePull (0 restarts)" % i for i in range(5)) + "; 2 more failing pods"
+    assert kb.pod_problems(rows[:2]) == "; pod p0: ErrImagePull (0 restarts); pod p1: ErrImagePull (0 restarts)"
+    assert kb.pod_problems([rows[3]]) == ""
