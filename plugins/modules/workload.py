@@ -184,7 +184,7 @@ findings:
   description:
     - Findings C({check, status, value, threshold, unit, message, target}).
     - C(workload_ready) (ready replicas / containers against the desired number), C(workload_pod) (a pod in
-      CrashLoopBackOff, ErrImagePull, ImagePullBackOff, OOMKilled...: C(state) the reason, C(value) its restarts),
+      CrashLoopBackOff, ErrImagePull, ImagePullBackOff, OOMKilled...; C(state) is the reason, C(value) its restarts),
       C(workload_container) (a compose container stopped, OOMKilled, unhealthy or starting), C(workload_running) (systemd),
       C(workload_reachable) (backend unreachable, status only).
   returned: always
