@@ -186,8 +186,9 @@ findings:
   description:
     - Findings C({check, status, value, threshold, unit, message, target}).
     - C(workload_ready) (ready replicas / containers against the desired number), C(workload_pod) (a pod in
-      CrashLoopBackOff, ImagePullBackOff, OOMKilled...), C(workload_container) (a compose container stopped, OOMKilled,
-      unhealthy or starting), C(workload_running) (systemd), C(workload_reachable) (backend unreachable, status only).
+      CrashLoopBackOff, ErrImagePull, ImagePullBackOff, OOMKilled...; C(state) is the reason, C(value) its restarts),
+      C(workload_container) (a compose container stopped, OOMKilled, unhealthy or starting), C(workload_running) (systemd),
+      C(workload_reachable) (backend unreachable, status only).
   returned: always
   type: list
   elements: dict
@@ -288,11 +289,15 @@ update_revision:
   type: str
   sample: worker-5d8f7c9b6
 pods:
-  description: Per pod C({name, phase, ready, restarts, reason}); reason is the worst container reason (CrashLoopBackOff, OOMKilled...).
+  description:
+    - Per pod C({name, phase, ready, restarts, reason, waiting, last_terminated}), read from the pod's status.
+    - C(waiting) is a container's C(state.waiting.reason) when it is a failure (ErrImagePull, ImagePullBackOff, CrashLoopBackOff...);
+      C(last_terminated) is a container's C(lastState.terminated.reason) (OOMKilled first, else Error...);
+      C(reason) is the worst of the two (the waiting reason first); C(restarts) sums C(restartCount).
   returned: kind=kubernetes
   type: list
   elements: dict
-  sample: [{name: api-7c9f-abcde, phase: Running, ready: true, restarts: 0, reason: null}]
+  sample: [{name: api-7c9f-abcde, phase: Running, ready: true, restarts: 3, reason: OOMKilled, waiting: null, last_terminated: OOMKilled}]
 images:
   description: Container name to image of the pod template, after the operation (before it in check mode).
   returned: kind=kubernetes

@@ -8,6 +8,7 @@ Import the fixtures into a test module: ``from tests.integration.scenario_lab im
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 
 import pytest
@@ -29,14 +30,41 @@ def scen_namespace(k8s_lab):
         yield name
 
 
-def create_deployment(k8s_lab, namespace, name, replicas=2, image="lab.local/app:1"):
+def create_deployment(k8s_lab, namespace, name, replicas=2, image="lab.local/app:1", fault=None):
+    """A Deployment, waited for until all replicas are ready; with ``fault`` (a KWOK fault stage
+    of the lab: crashloop, oomkilled, unready) its pods carry the fault annotation, and then (as with
+    an image the lab cannot pull) the wait is for every pod to have container statuses instead."""
+    from opsbook.lab.kubernetes import BAD_IMAGE_SUFFIX, FAULT_ANNOTATION
+
     labels = {"app.kubernetes.io/name": name}
+    meta = {"labels": labels, "annotations": {FAULT_ANNOTATION: fault}} if fault else {"labels": labels}
     body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
             "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                     "template": {"metadata": {"labels": labels},
+                     "template": {"metadata": meta,
                                   "spec": {"containers": [{"name": name, "image": image}]}}}}
     apps(k8s_lab).create_namespaced_deployment(namespace, body, _request_timeout=10)
-    poll(lambda: (read_deployment(k8s_lab, namespace, name).status.ready_replicas or 0) == replicas, timeout=60)
+    if fault or image.endswith(BAD_IMAGE_SUFFIX):
+        poll(lambda: len([p for p in pods(k8s_lab, namespace, name) if p.status.container_statuses]) == replicas, timeout=60)
+    else:
+        poll(lambda: (read_deployment(k8s_lab, namespace, name).status.ready_replicas or 0) == replicas, timeout=60)
+
+
+def pods(k8s_lab, namespace, name):
+    """The pods of Deployment ``name`` (by its app.kubernetes.io/name label), sorted by name."""
+    from kubernetes import client
+
+    items = client.CoreV1Api(k8s_lab["api_client"]).list_namespaced_pod(
+        namespace, label_selector=f"app.kubernetes.io/name={name}", _request_timeout=5).items
+    return sorted(items, key=lambda p: p.metadata.name)
+
+
+def kubectl_pods(k8s_lab, namespace, name, jsonpath):
+    """`kubectl get pods -l app.kubernetes.io/name=NAME -o jsonpath=...`: what an SRE reads by hand."""
+    out = subprocess.run(["kubectl", "--kubeconfig", k8s_lab["kubeconfig"], "-n", namespace, "get", "pods",
+                          "-l", f"app.kubernetes.io/name={name}", "--sort-by=.metadata.name", "-o", f"jsonpath={jsonpath}"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 def read_deployment(k8s_lab, namespace, name):

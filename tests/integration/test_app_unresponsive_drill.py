@@ -19,6 +19,7 @@ from tests.integration.scenario_lab import (  # noqa: E402
     HealthServer,
     create_deployment,
     findings_by,
+    kubectl_pods,
     read_deployment,
     revision,
     run_scenario,
@@ -110,3 +111,33 @@ def test_healthy_app_is_left_alone_and_still_unhealthy_is_critical(k8s_lab, scen
     verdict = findings_by(report, "app_unresponsive_remediation")[target]
     assert (verdict["status"], verdict["message"]) == ("critical", f"{target}: restart done, but the health check is still critical")
     assert revision(k8s_lab, scen_namespace, "backend") == 2
+
+
+def test_crash_looping_pods_are_named_and_a_restart_does_not_fix_them(k8s_lab, scen_namespace, tmp_path):
+    """The lab's KWOK node keeps the backend's pods in CrashLoopBackOff (fault annotation in the pod
+    template, so the restarted pods crash too): the diagnosis names the reason and the restart count
+    kubectl shows, and the restart's rollout fails naming them."""
+    create_deployment(k8s_lab, scen_namespace, "backend", fault="crashloop")
+    target = f"{scen_namespace}/backend"
+    variables = dict(base_vars(k8s_lab, scen_namespace, ""), app_unresponsive_health_endpoints=[], app_unresponsive_timeout=10)
+    proc, report = run_scenario(tmp_path, "app-unresponsive", variables)  # diagnosis only
+    assert (report["outcome"], proc.returncode) == ("action_needed", 2), report["failures"]
+    restarts = dict(line.split() for line in kubectl_pods(
+        k8s_lab, scen_namespace, "backend",
+        "{range .items[*]}{.metadata.name} {.status.containerStatuses[0].restartCount}{'\\n'}{end}").splitlines())
+    pod_findings = findings_by(report, "workload_pod")
+    assert sorted(pod_findings) == sorted(restarts) and len(restarts) == 2
+    for name, finding in pod_findings.items():
+        assert (finding["status"], finding["state"], finding["unit"]) == ("critical", "crashloopbackoff", "restarts")
+        assert 1 <= finding["value"] <= int(restarts[name])  # kubectl read after the run: still rising
+        assert finding["message"] == f"pod {name}: CrashLoopBackOff ({finding['value']} restarts)"
+    verdict = findings_by(report, "app_unresponsive_remediation")[target]
+    assert verdict["message"] == f"{target} is unhealthy and was not remediated (remediation is off; --remediate would restart it)"
+
+    proc, report = run_scenario(tmp_path, "app-unresponsive", variables, "--remediate")
+    assert (report["outcome"], proc.returncode) == ("unresolved", 2), report["failures"]
+    verdict = findings_by(report, "app_unresponsive_remediation")[target]
+    assert (verdict["status"], verdict["state"]) == ("critical", "failed")
+    assert verdict["message"].startswith(f"{target}: restart failed: rollout of deployment {target} not complete after 10.0s: "), \
+        verdict["message"]
+    assert "CrashLoopBackOff (" in verdict["message"]  # the new ReplicaSet's pod, crash-looping too

@@ -1,19 +1,22 @@
 """`opsbook run deploy` and `opsbook run rollback` on the lab's Kubernetes (KWOK node).
 
-KWOK runs no container, so a bad image tag or a failing readiness probe does not make a rollout
-fail here: the smoke-failure drill uses a smoke endpoint that fails (a closed port), which is
-what the scenario reacts to. The image change, the rollout wait, the automatic rollback and the
-pre-deploy PostgreSQL backup are real.
+KWOK runs no container: the smoke-failure drill uses a smoke endpoint that fails (a closed port),
+and the bad-image drill deploys a tag the lab's KWOK fault stages cannot pull (``:opsbook-bad``:
+the node reports ErrImagePull / ImagePullBackOff, so the rollout itself fails). The image change,
+the rollout wait, the automatic rollback and the pre-deploy PostgreSQL backup are real.
 """
 
 from __future__ import annotations
+
+import subprocess
+import threading
 
 import pytest
 
 pytestmark = pytest.mark.lab
 pytest.importorskip("kubernetes")
 
-from tests.helpers import closed_port  # noqa: E402
+from tests.helpers import closed_port, poll  # noqa: E402
 from tests.integration import scenario_lab as sl  # noqa: E402
 from tests.integration.scenario_lab import scen_namespace  # noqa: E402,F401 - fixture
 
@@ -88,3 +91,41 @@ def test_rollback_scenario_goes_back_to_the_previous_image(k8s_lab, scen_namespa
     assert proc.returncode == 0, report["failures"]
     assert sl.findings_by(report, "rollback_result")["orders"]["status"] == "ok"
     assert image(k8s_lab, scen_namespace) == "lab.local/orders:1" and sl.revision(k8s_lab, scen_namespace, "orders") == 3
+
+
+def test_deploy_of_a_tag_that_cannot_be_pulled_fails_its_rollout_and_rolls_back(k8s_lab, scen_namespace, orders, tmp_path):
+    """The rollout fails because Kubernetes says so: the new ReplicaSet's pod waits in ErrImagePull
+    (kubectl shows it while the deploy waits), the old pods stay, and the automatic rollback brings
+    the previous template back."""
+    from opsbook.lab.kubernetes import BAD_IMAGE_SUFFIX
+
+    target, bad = f"{scen_namespace}/orders", f"lab.local/orders{BAD_IMAGE_SUFFIX}"
+    done = {}
+    runner = threading.Thread(target=lambda: done.update(zip(("proc", "report"), sl.run_scenario(
+        tmp_path, "deploy", dict(orders, deploy_image=bad, deploy_timeout=15)))))
+    runner.start()
+    try:
+        jsonpath = "{range .items[*]}{.metadata.name} {.spec.containers[0].image} {.status.containerStatuses[0].state.waiting.reason}{'\\n'}{end}"
+        stuck = poll(lambda: [line.split() for line in sl.kubectl_pods(k8s_lab, scen_namespace, "orders", jsonpath).splitlines()
+                              if line.split()[1:] == [bad, "ErrImagePull"]], timeout=180)  # ansible-runner starts first
+    finally:
+        runner.join(timeout=300)
+    (pod_name, _, _), = stuck
+    proc, report = done["proc"], done["report"]
+    assert report["run"]["failed"] is False, report["failures"]
+    result = sl.findings_by(report, "deploy_result")[target]
+    assert (result["status"], result["state"]) == ("critical", "rolled_back")
+    assert (report["outcome"], proc.returncode) == ("unresolved", 2)
+    prefix = (f"{target}: deploy of {bad} failed, rollout failed: rollout of deployment {target} not complete after 15.0s: "
+              f"1 of 2 replicas updated, 2 ready; pod {pod_name}: ")
+    assert result["message"].startswith(prefix), result["message"]
+    assert result["message"][len(prefix):] in ("ErrImagePull (0 restarts); rolled back (revision 3)",
+                                               "ImagePullBackOff (0 restarts); rolled back (revision 3)")
+    assert [a["action"] for a in report["actions"]] == ["rollback"]  # the update did not complete: no action recorded
+    # what kubectl says afterwards: revision 1's template is back as revision 3, and no pod runs the bad tag
+    assert image(k8s_lab, scen_namespace) == "lab.local/orders:1" and sl.revision(k8s_lab, scen_namespace, "orders") == 3
+    history = subprocess.run(["kubectl", "--kubeconfig", k8s_lab["kubeconfig"], "-n", scen_namespace, "rollout", "history",
+                              "deployment/orders", "--revision=3"], capture_output=True, text=True, timeout=30)
+    assert history.returncode == 0 and "Image:\tlab.local/orders:1" in history.stdout, history.stdout
+    poll(lambda: sl.kubectl_pods(k8s_lab, scen_namespace, "orders", "{.items[*].spec.containers[0].image}").split()
+         == ["lab.local/orders:1"] * 2, timeout=30)

@@ -16,6 +16,7 @@ from tests.integration.scenario_lab import (  # noqa: E402
     apps,
     create_deployment,
     findings_by,
+    kubectl_pods,
     read_deployment,
     run_scenario,
     scen_namespace,  # noqa: F401 - fixture
@@ -50,6 +51,27 @@ def test_ready_workload_is_ok_and_unschedulable_one_is_critical(k8s_lab, scen_na
     # the service checks still run in the same report, and nothing was changed
     assert {"postgres_reachable", "redis_reachable", "kafka_reachable"} <= {f["check"] for f in report["findings"]}
     assert report["actions"] == []
+
+
+def test_oom_killed_pods_are_named_though_the_workload_is_ready(k8s_lab, scen_namespace, tmp_path):
+    """The lab's KWOK node reports the pods OOM-killed and running again (lastState.terminated.reason
+    OOMKilled, restartCount rising): every replica is ready, and health-check still names each pod."""
+    create_deployment(k8s_lab, scen_namespace, "hog", fault="oomkilled")
+    variables = {"opsbook_kubernetes": {"kubeconfig": k8s_lab["kubeconfig"], "namespace": scen_namespace},
+                 "health_check_workloads": ["hog"]}
+    proc, report = run_scenario(tmp_path, "health-check", variables)
+    assert report["run"]["failed"] is False, proc.stderr
+    assert proc.returncode == 2 and report["actions"] == []
+    assert findings_by(report, "workload_ready")[f"{scen_namespace}/hog"]["status"] == "ok"
+    last = dict(line.split() for line in kubectl_pods(
+        k8s_lab, scen_namespace, "hog",
+        "{range .items[*]}{.metadata.name} {.status.containerStatuses[0].lastState.terminated.reason}{'\\n'}{end}").splitlines())
+    assert set(last.values()) == {"OOMKilled"} and len(last) == 2
+    pod_findings = findings_by(report, "workload_pod")
+    assert sorted(pod_findings) == sorted(last)
+    for name, finding in pod_findings.items():
+        assert (finding["status"], finding["state"]) == ("critical", "oomkilled")
+        assert finding["message"] == f"pod {name}: OOMKilled ({finding['value']} restarts)" and finding["value"] >= 1
 
 
 def test_consumer_lag_of_a_group_is_in_the_report(scratch, tmp_path):

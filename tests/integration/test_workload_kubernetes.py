@@ -197,19 +197,16 @@ def test_stop_needs_confirm_and_start_restores_the_replicas(k8s_lab, api_deploym
 
 
 def test_crashloop_shows_in_status(k8s_lab, api_deployment):
-    """KWOK runs no container: the CrashLoopBackOff is written into one pod's status through the API
-    (what the kubelet would report), to check that status reads and judges it."""
+    """KWOK runs no container: annotating one running pod with the lab's fault annotation makes the
+    KWOK node report it in CrashLoopBackOff with a rising restartCount (what the kubelet would)."""
+    from opsbook.lab.kubernetes import FAULT_ANNOTATION
+
     ns = api_deployment["namespace"]
     assert run_module("workload", dict(api_deployment, operation="wait")).get("failed") is not True
     core = client.CoreV1Api(k8s_lab["api_client"])
     pod = sorted(core.list_namespaced_pod(ns, _request_timeout=5).items, key=lambda p: p.metadata.name)[0]
-    crash = {"status": {"containerStatuses": [{
-        "name": "api", "image": "lab.local/api:1", "imageID": "", "ready": False, "restartCount": 5, "started": False,
-        "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}},
-        "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": None, "finishedAt": None}}}],
-        "conditions": [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
-                       {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"}]}}
-    core.patch_namespaced_pod_status(pod.metadata.name, ns, crash, _request_timeout=5)
+    core.patch_namespaced_pod(pod.metadata.name, ns, {"metadata": {"annotations": {FAULT_ANNOTATION: "crashloop"}}},
+                              _request_timeout=5)
     # the Deployment controller counts the pod as not ready
     poll(lambda: _apps(k8s_lab).read_namespaced_deployment("api", ns, _request_timeout=5).status.ready_replicas == 1, timeout=30)
     result = run_module("workload", api_deployment)
@@ -217,15 +214,18 @@ def test_crashloop_shows_in_status(k8s_lab, api_deployment):
     ready = [f for f in result["findings"] if f["check"] == "workload_ready"]
     assert [(f["status"], f["message"]) for f in ready] == [("warning", f"{ns}/api has 1 of 2 replicas ready")]
     rows = {p["name"]: p for p in result["pods"]}
-    assert (rows[pod.metadata.name]["reason"], rows[pod.metadata.name]["restarts"], rows[pod.metadata.name]["ready"]) == (
-        "CrashLoopBackOff", 5, False)
+    restarts = core.read_namespaced_pod(pod.metadata.name, ns, _request_timeout=5).status.container_statuses[0].restart_count
+    row = rows[pod.metadata.name]
+    assert (row["reason"], row["last_terminated"], row["ready"]) == ("CrashLoopBackOff", "Error", False)
+    assert 1 <= row["restarts"] <= restarts  # read before, and still rising
     crit = [f for f in result["findings"] if f["check"] == "workload_pod"]
     assert [(f["status"], f["target"], f["message"]) for f in crit] == [
-        ("critical", pod.metadata.name, f"pod {pod.metadata.name}: CrashLoopBackOff (5 restarts)")]
+        ("critical", pod.metadata.name, f"pod {pod.metadata.name}: CrashLoopBackOff ({row['restarts']} restarts)")]
     assert result["status"] == "critical"
     waited = run_module("workload", dict(api_deployment, operation="wait", timeout=2))
     assert waited["failed"] is True
-    assert waited["msg"] == f"rollout of deployment {ns}/api not complete after 2.0s: 2 of 2 replicas updated, 1 ready"
+    assert waited["msg"].startswith(f"rollout of deployment {ns}/api not complete after 2.0s: 2 of 2 replicas updated, 1 ready; "
+                                    f"pod {pod.metadata.name}: CrashLoopBackOff (")
 
 
 @pytest.fixture

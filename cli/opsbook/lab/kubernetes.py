@@ -41,6 +41,11 @@ KWOK_STAGES = (
     "pod/fast/pod-complete.yaml",
     "pod/fast/pod-delete.yaml",
 )
+# Ours, after KWOK's: pod faults a kubelet would report (image pull error, crash loop, OOMKilled, never ready).
+FAULT_STAGES = Path(__file__).with_name("kwok-fault-stages.yaml")
+FAULT_ANNOTATION = "opsbook.io/fault"  # pod annotation: one of FAULTS
+FAULTS = ("crashloop", "oomkilled", "unready")
+BAD_IMAGE_SUFFIX = ":opsbook-bad"  # an image tag the lab's node cannot pull
 TOOLS_GO = """//go:build tools
 
 // Package tools pins the control-plane commands the lab builds.
@@ -199,14 +204,20 @@ class Kubernetes(Service):
         write_atomic(self.kubeconfig_for(name), json.dumps(config, indent=2) + "\n", mode=0o600)
 
     def _write_kwok_config(self) -> None:
-        """KWOK's --config: its Stage objects, plus simulated pod logs and exec.
+        """KWOK's --config: its Stage objects and the lab's fault stages, plus simulated pod logs and exec.
+
+        Faults (``kwok-fault-stages.yaml``): an image tag ending ``:opsbook-bad`` gives
+        ErrImagePull / ImagePullBackOff; the pod annotation ``opsbook.io/fault`` set to
+        ``crashloop``, ``oomkilled`` or ``unready`` gives CrashLoopBackOff with a rising
+        restartCount, OOMKilled as the last state with a rising restartCount, or a readiness that
+        never turns true.
 
         Logs: every container's log is the same CRI-format file (``pod.log`` in the lab dir).
         Exec: KWOK runs the command on this machine (not in a container), as ``nobody`` in
         ``exec/`` under the lab dir: `kubectl exec ... -- sh -c 'echo hi'` works, a tool
         that only lives in an image does not.
         """
-        stages = (self.kwok_dir / "stages.yaml").read_text()
+        stages = (self.kwok_dir / "stages.yaml").read_text().rstrip() + "\n---\n" + FAULT_STAGES.read_text()
         exec_dir = self.dir / "exec"
         exec_dir.mkdir(exist_ok=True)
         os.chmod(exec_dir, 0o777)

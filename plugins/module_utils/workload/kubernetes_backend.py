@@ -42,6 +42,8 @@ TEMPLATE_HASH = "pod-template-hash"
 REPLICAS_BEFORE_STOP = "opsbook.io/replicas-before-stop"
 RESOURCES = ("deployment", "statefulset")
 BAD_WAITING = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError", "InvalidImageName")
+OOM_KILLED = "OOMKilled"
+MAX_PODS_NAMED = 5  # failing pods named in a rollout's error
 
 
 class _Api(k8s_common.Kube):
@@ -93,23 +95,48 @@ class _Api(k8s_common.Kube):
 
 
 def pod_row(pod):
-    """Phase, readiness, restarts and the worst container reason of one pod."""
+    """Phase, readiness, restarts and container reasons of one pod, as the kubelet reports them.
+
+    ``waiting``: the first container ``state.waiting.reason`` of BAD_WAITING (ErrImagePull,
+    CrashLoopBackOff...); ``last_terminated``: OOMKilled when a container's
+    ``lastState.terminated.reason`` is OOMKilled, else the first one (Error...); ``reason``: the
+    worst of them, a bad waiting reason first, then the last termination.
+    """
     statuses = pod.status.container_statuses or []
-    reason = None
-    for cs in statuses:
-        waiting = cs.state.waiting if cs.state else None
-        terminated = cs.last_state.terminated if cs.last_state else None
-        if waiting and waiting.reason in BAD_WAITING:
-            reason = waiting.reason
-        elif terminated and terminated.reason and reason is None:
-            reason = terminated.reason
+    waiting_reasons = [cs.state.waiting.reason for cs in statuses
+                       if cs.state and cs.state.waiting and cs.state.waiting.reason in BAD_WAITING]
+    terminated = [cs.last_state.terminated.reason for cs in statuses
+                  if cs.last_state and cs.last_state.terminated and cs.last_state.terminated.reason]
+    last = OOM_KILLED if OOM_KILLED in terminated else (terminated[0] if terminated else None)
     return {
         "name": pod.metadata.name,
         "phase": pod.status.phase,
         "ready": bool(statuses) and all(cs.ready for cs in statuses),
         "restarts": sum(cs.restart_count or 0 for cs in statuses),
-        "reason": reason,
+        "reason": waiting_reasons[0] if waiting_reasons else last,
+        "waiting": waiting_reasons[0] if waiting_reasons else None,
+        "last_terminated": last,
     }
+
+
+def pod_problem(pod):
+    """``pod NAME: REASON[, last terminated OOMKilled] (N restarts)`` for a pod with a bad reason, else None."""
+    reason = pod["reason"]
+    if reason not in BAD_WAITING and reason != OOM_KILLED:
+        return None
+    last = pod.get("last_terminated")
+    also = ", last terminated %s" % last if last == OOM_KILLED and reason != last else ""
+    return "pod %s: %s%s (%d restarts)" % (pod["name"], reason, also, pod["restarts"])
+
+
+def pod_problems(rows):
+    """``; pod A: ErrImagePull (0 restarts); ...`` of the failing pods among ``rows`` (the first
+    MAX_PODS_NAMED, then how many more), or an empty string."""
+    problems = [p for p in (pod_problem(row) for row in rows) if p]
+    text = "".join("; " + p for p in problems[:MAX_PODS_NAMED])
+    if len(problems) > MAX_PODS_NAMED:
+        text += "; %d more failing pods" % (len(problems) - MAX_PODS_NAMED)
+    return text
 
 
 def summarize(obj, resource="deployment", history=None):
@@ -161,9 +188,10 @@ def findings_for(summary, pods, target):
     findings = [make_finding("workload_ready", status, "%s has %d of %d replicas ready" % (target, ready, desired),
                              value=ready, threshold={"expected": desired}, unit="replicas", target=target)]
     for pod in pods:
-        if pod["reason"] in BAD_WAITING or pod["reason"] == "OOMKilled":
-            findings.append(make_finding("workload_pod", CRITICAL, "pod %s: %s (%d restarts)" % (pod["name"], pod["reason"], pod["restarts"]),
-                                         value=pod["reason"], target=pod["name"]))
+        problem = pod_problem(pod)
+        if problem:
+            findings.append(make_finding("workload_pod", CRITICAL, problem, value=pod["restarts"], unit="restarts",
+                                         state=pod["reason"], target=pod["name"]))
     return findings
 
 
@@ -199,6 +227,7 @@ def _wait(api):
         strategy = getattr(obj.spec, "update_strategy", None)
         hint = " (updateStrategy OnDelete: pods take the new template only when deleted)" if \
             strategy is not None and strategy.type == "OnDelete" else ""
+        hint += pod_problems([pod_row(pod) for pod in api.pods(obj)])
         raise ServiceError("rollout of %s not complete after %ss: %d of %d replicas updated, %d ready%s" % (
             api.label, api.wait_seconds, summary["updated"], summary["desired"], summary["ready_replicas"], hint))
     return obj
