@@ -110,8 +110,10 @@ def host_outcome(findings, actions=()):
     if not ran and not failed_step:
         # nothing changed: the diagnosis speaks, or a plan (check mode of an operation such as restart-all)
         initial = worst(by_phase[DIAGNOSE] or by_phase[REMEDIATE] + by_phase[VERIFY])
-        outcome = HEALTHY if initial == OK else ACTION_NEEDED
-        return {"outcome": outcome, "initial_status": initial, "status": initial, "remediated": False}
+        # a step that was refused (a permission the principal lacks) leaves what it was for undone
+        status = worst([initial] + by_phase[REMEDIATE]) if by_phase[DIAGNOSE] else initial
+        outcome = HEALTHY if status == OK else ACTION_NEEDED
+        return {"outcome": outcome, "initial_status": initial, "status": status, "remediated": False}
     initial = worst(by_phase[DIAGNOSE]) if by_phase[DIAGNOSE] else UNKNOWN
     after = by_phase[VERIFY] + by_phase[REMEDIATE]
     status = worst(after) if by_phase[VERIFY] else worst(after + [initial if initial != OK else UNKNOWN])

@@ -100,3 +100,13 @@ def test_a_silence_is_bookkeeping_not_a_remediation():
     assert (result["outcome"], result["exit_code"]) == ("action_needed", 1)
     # with a real change next to it, the usual rules
     assert oc.run_outcome([f("warning"), f("ok", "verify")], [silence, act()], {"h1"})["outcome"] == "resolved"
+
+
+def test_a_refused_step_after_a_clean_diagnosis_is_action_needed_not_healthy():
+    diagnosed = dict(make_finding("postgres_long_queries", "ok", "none"), host="db", phase="diagnose")
+    refused = dict(make_finding("postgres_permission", "critical", "permission denied", state="permission_denied"),
+                   host="db", phase="remediate")
+    result = oc.run_outcome([diagnosed, refused])
+    assert (result["outcome"], result["initial_status"], result["status"], result["exit_code"]) == (
+        "action_needed", "ok", "critical", 2)
+    assert oc.run_outcome([diagnosed])["outcome"] == "healthy"
