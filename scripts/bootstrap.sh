@@ -33,6 +33,8 @@ command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
 # The lab's node exporter (host CPU, memory, disks for the saturation scenario; part of `--with prometheus`).
 command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+# The execution environment's Debian base image (scripts/build_ee.sh).
+[ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"
@@ -56,11 +58,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV with $($PYTHON --version)"
   "$PYTHON" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint, ansible_rulebook" 2>/dev/null \
+if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint, ansible_rulebook, ansible_builder" 2>/dev/null \
    || [ pyproject.toml -nt "$VENV/.opsbook-installed" ]; then
-  log "installing opsbook (editable) with test, lint and eda extras"
+  log "installing opsbook (editable) with test, lint, eda and ee extras"
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint,eda]'
+  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint,eda,ee]'
   touch "$VENV/.opsbook-installed"
 fi
 
