@@ -56,6 +56,7 @@ cas=(/usr/local/share/ca-certificates/*.crt)
 key=$( { echo "$SUITE $mirror $PACKAGES"; cat "${cas[@]}" /dev/null; } | sha256sum | cut -c1-12)
 BASE=opsbook/debian-base:$SUITE-$key
 tarball=$CACHE/debian-$SUITE-$key.tar
+ensure_base() {
 t0=$(date +%s)
 if [ ! -s "$tarball" ] || $force; then
   command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] \
@@ -84,7 +85,8 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1 || $force; then
 fi
 docker tag "$BASE" "opsbook/debian-base:$SUITE"
 log "base: image $BASE ready in $(( $(date +%s) - t0 ))s"
-$base_only && { echo "$BASE"; exit 0; }
+}
+$base_only && { ensure_base; echo "$BASE"; exit 0; }
 
 # --- 2. the collection ----------------------------------------------------------------------
 t1=$(date +%s)
@@ -95,13 +97,14 @@ mv -f "build/ee/opsbook-runbooks-$VERSION.tar.gz" build/ee/opsbook-runbooks.tar.
 # --- 3. the execution environment ---------------------------------------------------------
 # Everything but the collection's own files is keyed on the definitions that shape it: such an image
 # (ansible-builder's whole build, minutes) is kept in the cache as `docker save` output, and a later
-# run loads it and only replaces the collection in it (a one-step build, seconds).
+# run loads it (no base needed then) and only replaces the collection in it (a one-step build, seconds).
 deps_key=$( { echo "$BASE"; "$BIN/ansible-builder" --version
   cat execution-environment.yml meta/execution-environment.yml meta/ee-requirements.txt meta/ee-bindep.txt
 } | sha256sum | cut -c1-12)
 DEPS=opsbook/ee-deps:$deps_key
 saved=$CACHE/opsbook-ee-deps-$deps_key.tar
 if $force || { ! docker image inspect "$DEPS" >/dev/null 2>&1 && [ ! -s "$saved" ]; }; then
+  ensure_base
   log "ee: ansible-builder build -t $IMAGE (base $BASE)"
   # The legacy builder (DOCKER_BUILDKIT=0): the lab engine has no buildx; host network: no bridge here.
   DOCKER_BUILDKIT=0 "$BIN/ansible-builder" build --container-runtime docker -f execution-environment.yml \
