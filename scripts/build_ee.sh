@@ -65,7 +65,11 @@ if [ ! -s "$tarball" ] || $force; then
   mkdir -p "$CACHE"
   work=$(mktemp -d "$CACHE/.rootfs-XXXXXX")
   # debootstrap mounts /proc and /sys in the rootfs; unmount them whatever happens
-  trap 'for m in $(awk -v p="$work/" "index(\$2, p) == 1 {print \$2}" /proc/mounts | sort -r); do umount "$m" || true; done; rm -rf "$work"' EXIT
+  cleanup() {
+    awk -v p="$work/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do umount "$m" || true; done
+    rm -rf --one-file-system "$work"  # never into a mount left behind
+  }
+  trap cleanup EXIT
   log "base: debootstrap $SUITE ($PACKAGES) from $mirror"
   PATH=$PATH:/usr/sbin debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$work/rootfs" "$mirror" \
     > "$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }

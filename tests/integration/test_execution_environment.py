@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from opsbook.runner import EventCollector, RunResult
 from tests.docker_cli import docker
@@ -26,7 +27,7 @@ from tests.helpers import REPO
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
-VERSION = next(line.split()[1] for line in (REPO / "galaxy.yml").read_text().splitlines() if line.startswith("version:"))
+VERSION = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
 IMAGE = os.environ.get("OPSBOOK_EE_IMAGE") or f"opsbook/ee:{VERSION}"
 PLAYBOOK = "opsbook.runbooks.health_check"  # the collection's playbook, as an AWX job template names it
 
@@ -63,28 +64,20 @@ def _inventory(lab, path: Path) -> Path:
     return path
 
 
-def _run(private: Path, inventory: Path, docker_host: str | None = None, image: str | None = None) -> tuple:
+def _run(private: Path, inventory: Path, image: str | None = None) -> tuple:
     """ansible-runner on PLAYBOOK in ``private``; inside ``image`` (process isolation) when given."""
     import ansible_runner
 
     (private / "inventory").mkdir(parents=True)
     shutil.copy(inventory, private / "inventory" / "hosts.json")  # mounted at /runner/inventory in the container
     result = RunResult("health-check", [str(inventory)], False, False, started=time.time())
-    kwargs = {}
     if image:
         kwargs = {"process_isolation": True, "process_isolation_executable": "docker", "container_image": image,
                   "container_options": ["--network=host"]}
     else:  # the controller: this venv's ansible-playbook first on PATH
         kwargs = {"envvars": {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}}
-    saved = os.environ.get("DOCKER_HOST")
-    if docker_host:
-        os.environ["DOCKER_HOST"] = docker_host  # the docker CLI ansible-runner spawns talks to the lab's engine
-    try:
-        runner = ansible_runner.run(private_data_dir=str(private), playbook=PLAYBOOK, quiet=True, timeout=600,
-                                    event_handler=EventCollector(result), **kwargs)
-    finally:
-        if docker_host:
-            os.environ.pop("DOCKER_HOST") if saved is None else os.environ.__setitem__("DOCKER_HOST", saved)
+    runner = ansible_runner.run(private_data_dir=str(private), playbook=PLAYBOOK, quiet=True, timeout=600,
+                                event_handler=EventCollector(result), **kwargs)
     stdout = runner.stdout.read() if runner.stdout else ""
     return runner, result, stdout
 
@@ -95,10 +88,12 @@ def _verdicts(result: RunResult) -> list[tuple]:
                    json.dumps(f.get("threshold"), sort_keys=True)) for f in result.findings)
 
 
-def test_health_check_inside_the_ee_finds_what_the_controller_finds(lab, docker_lab, ee_image, tmp_path):
+def test_health_check_inside_the_ee_finds_what_the_controller_finds(lab, docker_lab, ee_image, tmp_path, monkeypatch):
     inventory = _inventory(lab, tmp_path / "hosts.json")
     outside, outside_result, outside_out = _run(tmp_path / "controller", inventory)
-    inside, inside_result, inside_out = _run(tmp_path / "ee", inventory, docker_lab["docker_host"], ee_image)
+    # the docker CLI that ansible-runner spawns (with os.environ) talks to the lab's engine; runner adds --rm
+    monkeypatch.setenv("DOCKER_HOST", docker_lab["docker_host"])
+    inside, inside_result, inside_out = _run(tmp_path / "ee", inventory, ee_image)
     assert (outside.status, outside.rc) == ("successful", 0), outside_out[-3000:]
     assert (inside.status, inside.rc) == ("successful", 0), inside_out[-3000:]
     checks = {f["check"]: f["status"] for f in inside_result.findings}
