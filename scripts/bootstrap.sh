@@ -38,6 +38,8 @@ command -v chromium >/dev/null || need+=(chromium)
 # The lab's execution node (`opsbook lab up --with ssh`; `opsbook run --node`): OpenSSH's sshd and ssh.
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null || need+=(openssh-client)
+# The execution environment's Debian base image (scripts/build_ee.sh).
+[ -x /usr/sbin/debootstrap ] || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     log "missing Debian packages: ${need[*]} - run as root or: sudo apt-get install -y ${need[*]}"
@@ -61,11 +63,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV with $($PYTHON --version)"
   "$PYTHON" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint, ansible_rulebook" 2>/dev/null \
+if ! "$VENV/bin/python" -c "import opsbook, ansible_runner, pytest, ansiblelint, ansible_rulebook, ansible_builder" 2>/dev/null \
    || [ pyproject.toml -nt "$VENV/.opsbook-installed" ]; then
-  log "installing opsbook (editable) with test, lint and eda extras"
+  log "installing opsbook (editable) with test, lint, eda and ee extras"
   "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip
-  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint,eda]'
+  "$VENV/bin/pip" install -q --disable-pip-version-check -e '.[test,lint,eda,ee]'
   touch "$VENV/.opsbook-installed"
 fi
 
