@@ -39,6 +39,10 @@ from .base import (LabError, Service, collection_path, port_open, read_pid, requ
                    wait_running, write_atomic)
 
 INSTALL = "apt-get install -y --no-install-recommends prometheus"
+# The legacy discovery manager can leave the notifier with no Alertmanager after a reload
+# (prometheus/prometheus#13064); the new one restores it within its 5 s update interval, and a short
+# resend delay re-sends within seconds what that gap dropped. `lab up` restarts a Prometheus without them.
+PROMETHEUS_ALERTING_FLAGS = ("--enable-feature=new-service-discovery-manager", "--rules.alert.resend-delay=3s")
 NODE_EXPORTER_INSTALL = "apt-get install -y --no-install-recommends prometheus-node-exporter"
 NODE_EXPORTER_PORT = 19100
 NODE_EXPORTER_COLLECTORS = ("cpu", "meminfo", "filesystem", "loadavg")
@@ -323,11 +327,7 @@ class Prometheus(Service):
             spawn([
                 self.prometheus, f"--config.file={self.conf}", f"--storage.tsdb.path={self.data}",
                 f"--storage.tsdb.retention.time={RETENTION}", f"--web.listen-address={self.ctx.host}:{self.port}",
-                "--web.enable-lifecycle", "--log.level=warn",
-                # the legacy discovery manager can leave the notifier with no Alertmanager after a
-                # reload (prometheus/prometheus#13064); the new one restores it within its 5 s update
-                # interval, and a short resend delay re-sends within seconds what that gap dropped
-                "--enable-feature=new-service-discovery-manager", "--rules.alert.resend-delay=3s",
+                "--web.enable-lifecycle", "--log.level=warn", *PROMETHEUS_ALERTING_FLAGS,
             ], self.logfile, self.pidfile)
         wait_running(self.pidfile, self.logfile, self.ready, 60, f"Prometheus on {self.url} with the lab-api target up",
                      "prometheus")
@@ -373,20 +373,25 @@ class Prometheus(Service):
     def running(self) -> bool:
         return self.prometheus_running() or self.api_running() or self.node_exporter_running()
 
-    def node_exporter_reads_textfiles(self) -> bool:
-        """Whether the running node exporter has the textfile collector on ``textfile_dir`` (an older lab's has not)."""
-        pid = read_pid(self.node_pidfile)
+    @staticmethod
+    def started_with(pidfile: Path, *flags: str) -> bool:
+        """Whether the process of ``pidfile`` was started with every one of ``flags`` (an older lab's may not be)."""
+        pid = read_pid(pidfile)
         try:
             args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             return True  # gone, or no /proc: nothing to restart
-        return f"--collector.textfile.directory={self.textfile_dir}" in args
+        return all(flag in args for flag in flags)
 
     def up(self) -> bool:
         self.config_changed = self.rules_changed = False
-        if self.node_exporter_running() and not self.node_exporter_reads_textfiles():
+        if self.node_exporter_running() and not self.started_with(
+                self.node_pidfile, f"--collector.textfile.directory={self.textfile_dir}"):
             self.ctx.log("prometheus: restarting the node exporter with the textfile collector")
             terminate(read_pid(self.node_pidfile), timeout=30)
+        if self.prometheus_running() and not self.started_with(self.pidfile, *PROMETHEUS_ALERTING_FLAGS):
+            self.ctx.log("prometheus: restarting Prometheus with " + " ".join(PROMETHEUS_ALERTING_FLAGS))
+            terminate(read_pid(self.pidfile), timeout=30)
         started = super().up()
         if not started and not (self.prometheus_running() and self.api_running() and self.node_exporter_running()):
             self.start()  # one of the three died (or an older lab ran no node exporter): start the missing one
